@@ -1,0 +1,10 @@
+"""Sketch-guided face inpainting engine: partial-conv U-Net, weights, and the `Editor` API."""
+from .partialconv import PartialConv2d
+from .generator import GeneratorConfig, SketchPConvUNet, composite
+from .discriminator import PatchDiscriminator
+
+__all__ = ["PartialConv2d", "GeneratorConfig", "SketchPConvUNet", "PatchDiscriminator", "composite"]
+from .editor import Editor, EditInfo
+from .weights import WeightsError, save_checkpoint, read_checkpoint
+
+__all__ += ["Editor", "EditInfo", "WeightsError", "save_checkpoint", "read_checkpoint"]

@@ -1,0 +1,117 @@
+"""The model's square working frame inside a photo, and moving pixels in and out of it.
+
+A `Frame` is a similarity transform (2×3 matrix, image x,y → frame u,v) plus the frame's
+side in pixels. A crop around the mask, the whole image letterboxed, and a face aligned to
+the canonical CelebA-HQ/FFHQ frame are all frames; only the matrix differs, so the same
+three functions serve every path:
+
+* `to_frame` samples an image into the frame (area prefilter before a large reduction,
+  so a 4000-px photo does not alias; reflection outside the photo, so the network sees
+  plausible context instead of black bars);
+* `mask_to_frame` does the same for binary maps with "any coverage" semantics, so a hole
+  or a 1-px stroke never shrinks or vanishes (see sketch/strokes.py);
+* `from_frame` samples the frame back onto a region of the photo.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Frame:
+    matrix: np.ndarray  # 2×3 float64, image (x, y) → frame (u, v)
+    size: int
+    kind: str  # "crop", "full" or "aligned"
+
+    @property
+    def scale(self) -> float:
+        """Frame pixels per image pixel."""
+        return float(np.sqrt(abs(np.linalg.det(self.matrix[:, :2]))))
+
+    def inverse(self) -> np.ndarray:
+        return cv2.invertAffineTransform(self.matrix)
+
+    def image_corners(self) -> np.ndarray:
+        """The frame's four corners in image coordinates, 4×2."""
+        s = self.size
+        corners = np.array([[0, 0, 1], [s, 0, 1], [s, s, 1], [0, s, 1]], dtype=np.float64)
+        return corners @ self.inverse().T
+
+    def contains(self, points_xy: np.ndarray, margin: float = 0.0) -> np.ndarray:
+        """Which image points land inside the frame (with `margin` frame pixels to spare)."""
+        uv = np.c_[points_xy, np.ones(len(points_xy))] @ self.matrix.T
+        return np.all((uv >= margin) & (uv <= self.size - 1 - margin), axis=1)
+
+
+def square_frame(x0: float, y0: float, side: float, size: int, kind: str) -> Frame:
+    """The axis-aligned square [x0, x0+side) × [y0, y0+side) of the image, scaled to `size`."""
+    s = size / side
+    return Frame(np.array([[s, 0.0, -x0 * s], [0.0, s, -y0 * s]]), size, kind)
+
+
+def _prefiltered(src: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """For a reduction, crop the frame's footprint and shrink it with INTER_AREA to the
+    frame's scale, so the warp itself is a pure rotation. Returns (source, matrix)."""
+    scale = frame.scale
+    if scale >= 0.75:
+        return src, frame.matrix
+    h, w = src.shape[:2]
+    corners = frame.image_corners()
+    pad = 2.0 / scale
+    x0 = int(np.clip(np.floor(corners[:, 0].min() - pad), 0, w - 1))
+    y0 = int(np.clip(np.floor(corners[:, 1].min() - pad), 0, h - 1))
+    x1 = int(np.clip(np.ceil(corners[:, 0].max() + pad), x0 + 1, w))
+    y1 = int(np.clip(np.ceil(corners[:, 1].max() + pad), y0 + 1, h))
+    crop = src[y0:y1, x0:x1]
+    out_w = max(1, round((x1 - x0) * scale))
+    out_h = max(1, round((y1 - y0) * scale))
+    small = cv2.resize(crop, (out_w, out_h), interpolation=cv2.INTER_AREA)
+    fx, fy = out_w / (x1 - x0), out_h / (y1 - y0)
+    # image p = (p' / f) + c0  →  frame u = A p + t = (A / f) p' + (A c0 + t)
+    a = frame.matrix[:, :2]
+    matrix = np.c_[a / np.array([fx, fy]), a @ np.array([x0, y0]) + frame.matrix[:, 2]]
+    return small, matrix
+
+
+def to_frame(image: np.ndarray, frame: Frame) -> np.ndarray:
+    """Sample an H×W×C image (uint8 or float32) into the frame: size×size×C."""
+    src, matrix = _prefiltered(image, frame)
+    return cv2.warpAffine(
+        src, matrix, (frame.size, frame.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101
+    )
+
+
+def mask_to_frame(mask: np.ndarray, frame: Frame, threshold: float = 1e-3) -> np.ndarray:
+    """Sample a bool H×W map into the frame so that any covered frame pixel is marked."""
+    src, matrix = _prefiltered(mask.astype(np.float32), frame)
+    if frame.scale < 0.75:  # area coverage > 0 after the prefilter: max-pool semantics
+        src = (src > 1e-6).astype(np.float32)
+    warped = cv2.warpAffine(
+        src, matrix, (frame.size, frame.size), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0
+    )
+    return warped > threshold
+
+
+def hints_to_frame(rgb: np.ndarray, hint: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:
+    """Colour hints into the frame: the hint mask with any-coverage, the colour as the
+    mean over hinted pixels (so unhinted zeros never darken a hint)."""
+    weight = hint.astype(np.float32)
+    summed = to_frame(rgb.astype(np.float32) * weight[..., None], frame)
+    count = to_frame(weight, frame)
+    out_hint = mask_to_frame(hint, frame)
+    mean = summed / np.maximum(count, 1e-6)[..., None]
+    return np.where(out_hint[..., None], np.clip(mean, 0, 255), 0).astype(np.uint8), out_hint
+
+
+def from_frame(frame_image: np.ndarray, frame: Frame, box: tuple[int, int, int, int]) -> np.ndarray:
+    """Sample a frame image back onto the image region box = (x0, y0, x1, y1): (y1-y0)×(x1-x0)×C float32."""
+    x0, y0, x1, y1 = box
+    matrix = frame.matrix.copy()
+    matrix[:, 2] += frame.matrix[:, :2] @ np.array([x0, y0], dtype=np.float64)
+    flags = (cv2.INTER_CUBIC if frame.scale < 1.0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
+    return cv2.warpAffine(
+        frame_image.astype(np.float32), matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE
+    )

@@ -1,0 +1,222 @@
+"""The sketch-guided partial-convolution U-Net generator.
+
+Image path: the PConv U-Net of Liu et al. 2018 in the layout of naoto0804's
+reimplementation. Encoder: 7×7, 5×5, 5×5, then 3×3 partial convs, all stride 2 (7 levels
+at 256 px, 8 at 512 px), BN + ReLU (no BN on the first). Decoder: nearest ×2 of features
+and masks, concatenated with the encoder skip (features and masks), 3×3 partial conv,
+BN + LeakyReLU(0.2); the last layer also sees the input image and mask and has no
+BN/activation. `width` scales every channel count, so the paper-size model (width 1,
+about 33 M parameters) and the small CPU model (width 0.5, about 8 M) are the same code.
+
+Sketch path: a partial conv zeroes every hole pixel of its input, and the hole is exactly
+where the sketch and colour hints live, so they cannot ride along with the image
+channels. They get their own ordinary-conv encoder over
+[sketch, colour RGB, colour-hint mask, hole mask, faithfulness level as a constant plane],
+and its feature at each of the finest `sketch_levels` resolutions is concatenated to the
+matching decoder layer's input as always-valid channels (mask 1).
+
+Why concatenation rather than SPADE-style modulation: (1) the decoder's partial convs see
+the line positions directly, pixel for pixel, which is what makes a 1-px stroke steer a
+boundary, whereas a per-channel affine modulation of normalised features has to learn
+to route spatial detail through scale and shift; (2) the mask arithmetic stays exact:
+sketch channels are valid everywhere, so they enter sum(1) and sum(M) alike and the
+renormalisation of the image channels is untouched; (3) it costs one extra input slice
+per decoder conv, cheap enough for a 2-core CPU. The image never enters the sketch
+encoder, so the whole generator stays independent of the values inside the hole.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .partialconv import PartialConv2d
+
+ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
+ENCODER_KERNELS = (7, 5, 5, 3, 3, 3, 3, 3)
+SKETCH_CHANNELS = (16, 32, 64, 64, 64, 64, 64, 64)
+GUIDE_CHANNELS = 7  # sketch, colour RGB, colour-hint mask, hole mask, level
+
+
+@dataclass(frozen=True)
+class GeneratorConfig:
+    """Architecture hyper-parameters; saved next to the weights."""
+
+    width: float = 1.0
+    layer_size: int = 7
+    sketch_levels: int = 5
+    sketch_width: float = 1.0
+    resolution: int = 256
+
+    def __post_init__(self) -> None:
+        if not 4 <= self.layer_size <= len(ENCODER_CHANNELS):
+            raise ValueError(f"layer_size must be in [4, {len(ENCODER_CHANNELS)}], got {self.layer_size}")
+        if not 0 <= self.sketch_levels <= self.layer_size:
+            raise ValueError(f"sketch_levels must be in [0, layer_size], got {self.sketch_levels}")
+        if self.resolution % (2**self.layer_size):
+            raise ValueError(f"resolution {self.resolution} is not divisible by 2**layer_size")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "GeneratorConfig":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+    def encoder_channels(self) -> list[int]:
+        return [max(8, round(c * self.width)) for c in ENCODER_CHANNELS[: self.layer_size]]
+
+    def sketch_channels(self) -> list[int]:
+        return [max(4, round(c * self.sketch_width)) for c in SKETCH_CHANNELS[: self.sketch_levels]]
+
+
+class PConvBlock(nn.Module):
+    """Partial conv → optional BN → optional activation, carrying the mask along."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, bn: bool, activation: nn.Module | None):
+        super().__init__()
+        self.conv = PartialConv2d(cin, cout, kernel, stride=stride, padding=kernel // 2, bias=not bn)
+        self.bn = nn.BatchNorm2d(cout) if bn else None
+        self.activation = activation
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        x, mask = self.conv(x, mask)
+        if self.bn is not None:
+            x = self.bn(x)
+        if self.activation is not None:
+            x = self.activation(x)
+        return x, mask
+
+
+class SketchEncoder(nn.Module):
+    """Ordinary convs over the guide planes; one feature map per resolution 1, 1/2, 1/4, …"""
+
+    def __init__(self, channels: list[int]):
+        super().__init__()
+        stages = []
+        cin = GUIDE_CHANNELS
+        for level, cout in enumerate(channels):
+            layers: list[nn.Module] = [nn.Conv2d(cin, cout, 3, stride=1 if level == 0 else 2, padding=1)]
+            layers.append(nn.LeakyReLU(0.2))
+            if level >= 2:  # coarse levels are cheap: give them a wider receptive field
+                layers += [nn.Conv2d(cout, cout, 3, padding=1), nn.LeakyReLU(0.2)]
+            stages.append(nn.Sequential(*layers))
+            cin = cout
+        self.stages = nn.ModuleList(stages)
+
+    def forward(self, guide: torch.Tensor) -> list[torch.Tensor]:
+        features = []
+        x = guide
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        return features
+
+
+class SketchPConvUNet(nn.Module):
+    def __init__(self, config: GeneratorConfig = GeneratorConfig()):
+        super().__init__()
+        self.config = config
+        self.freeze_encoder_bn = False
+        enc = config.encoder_channels()
+        sk = config.sketch_channels()
+        levels = config.layer_size
+
+        self.encoder = nn.ModuleList()
+        cin = 3
+        for i in range(levels):
+            self.encoder.append(PConvBlock(cin, enc[i], ENCODER_KERNELS[i], 2, bn=i > 0, activation=nn.ReLU()))
+            cin = enc[i]
+
+        # decoder[i] produces the map at the resolution of encoder level i-1 (i = 0 → full size)
+        self.decoder = nn.ModuleList()
+        for i in range(levels):
+            c_up = enc[i]
+            c_skip = enc[i - 1] if i > 0 else 3 + 1  # the last layer sees the image and the mask
+            c_sketch = sk[i] if i < len(sk) else 0
+            last = i == 0
+            cout = 3 if last else enc[i - 1]
+            self.decoder.append(
+                PConvBlock(c_up + c_skip + c_sketch, cout, 3, 1, bn=not last, activation=None if last else nn.LeakyReLU(0.2))
+            )
+        self.sketch_encoder = SketchEncoder(sk) if sk else None
+
+    def train(self, mode: bool = True) -> "SketchPConvUNet":
+        """Like nn.Module.train, but keeps the encoder's BN statistics fixed when
+        `freeze_encoder_bn` is set (the paper's fine-tuning stage)."""
+        super().train(mode)
+        if mode and self.freeze_encoder_bn:
+            for block in self.encoder:
+                if block.bn is not None:
+                    block.bn.eval()
+        return self
+
+    @staticmethod
+    def make_guide(
+        valid: torch.Tensor,
+        sketch: torch.Tensor | None = None,
+        color: torch.Tensor | None = None,
+        color_mask: torch.Tensor | None = None,
+        level: float | torch.Tensor = 0.5,
+    ) -> torch.Tensor:
+        """Stack the sketch-branch input planes: B×7×H×W.
+
+        sketch B×1 in {0,1}; color B×3 in [-1,1]; color_mask B×1 in {0,1}; level a float
+        or a B tensor in [0,1] (0 = follow the sketch exactly, 1 = loosely)."""
+        b, _, h, w = valid.shape
+        zeros = valid.new_zeros(b, 1, h, w)
+        sketch = zeros if sketch is None else sketch.to(valid.dtype)
+        color_mask = zeros if color_mask is None else color_mask.to(valid.dtype)
+        color = valid.new_zeros(b, 3, h, w) if color is None else color.to(valid.dtype) * color_mask
+        level_t = torch.as_tensor(level, dtype=valid.dtype, device=valid.device).reshape(-1, 1, 1, 1)
+        level_plane = level_t.expand(b, 1, h, w)
+        return torch.cat([sketch, color, color_mask, 1.0 - valid, level_plane], dim=1)
+
+    def forward(
+        self,
+        image: torch.Tensor,
+        valid: torch.Tensor,
+        sketch: torch.Tensor | None = None,
+        color: torch.Tensor | None = None,
+        color_mask: torch.Tensor | None = None,
+        level: float | torch.Tensor = 0.5,
+    ) -> torch.Tensor:
+        """image B×3 in [-1,1]; valid B×1 (1 = known). Returns the raw prediction B×3."""
+        sketch_features: list[torch.Tensor] = []
+        if self.sketch_encoder is not None:
+            sketch_features = self.sketch_encoder(self.make_guide(valid, sketch, color, color_mask, level))
+
+        skips = [(torch.cat([image, valid.to(image.dtype)], dim=1), valid)]
+        h, m = image, valid
+        for block in self.encoder:
+            h, m = block(h, m)
+            skips.append((h, m))
+
+        h, m = skips.pop()
+        for i in reversed(range(len(self.decoder))):
+            skip_h, skip_m = skips.pop()
+            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
+            m = F.interpolate(m, scale_factor=2.0, mode="nearest")
+            parts = [h, skip_h]
+            masks = [m.expand(-1, h.shape[1], -1, -1)]
+            if i == 0:  # image channels carry the input mask, the mask-as-feature channel is always valid
+                masks += [skip_m.expand(-1, 3, -1, -1), torch.ones_like(skip_m)]
+            else:
+                masks.append(skip_m.expand(-1, skip_h.shape[1], -1, -1))
+            if i < len(sketch_features):
+                parts.append(sketch_features[i])
+                masks.append(torch.ones_like(skip_m).expand(-1, sketch_features[i].shape[1], -1, -1))
+            h, m = self.decoder[i](torch.cat(parts, dim=1), torch.cat(masks, dim=1))
+        return h
+
+
+def composite(image: torch.Tensor, valid: torch.Tensor, prediction: torch.Tensor) -> torch.Tensor:
+    """M·I + (1−M)·pred: known pixels from the input, the hole from the prediction."""
+    return torch.where(valid > 0.5, image, prediction)
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())

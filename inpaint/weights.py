@@ -1,0 +1,168 @@
+"""Generator weights: safetensors + a JSON config, found by path, in `checkpoints/`, or on the Hub.
+
+A checkpoint is two files with one stem: `NAME.safetensors` (tensors, fp16 or fp32) and
+`NAME.json` (architecture, resolution, training summary, format version). The config is
+also copied into the safetensors header metadata, so a lone `.safetensors` still loads.
+Nothing here unpickles: weights are read with `safetensors` only.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from .generator import GeneratorConfig, SketchPConvUNet
+
+FORMAT_VERSION = 1
+ARCHITECTURE = "sketch-pconv-unet"
+CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+DEFAULT_NAME = "default"
+HUB_REPO_ENV = "SKETCHFACE_WEIGHTS_REPO"
+
+
+class WeightsError(ValueError):
+    """Weights that exist but cannot be used (corrupt, truncated, wrong architecture)."""
+
+
+@dataclass
+class Checkpoint:
+    config: GeneratorConfig
+    state_dict: dict[str, torch.Tensor]
+    source: str
+    name: str
+    meta: dict = field(default_factory=dict)
+
+
+def save_checkpoint(
+    model: SketchPConvUNet, path: str | Path, training: dict | None = None, half: bool = True
+) -> Path:
+    """Write `path` (.safetensors) and its `.json` config; returns the safetensors path."""
+    path = Path(path).with_suffix(".safetensors")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "architecture": ARCHITECTURE,
+        "config": model.config.to_dict(),
+        "resolution": model.config.resolution,
+        "dtype": "float16" if half else "float32",
+        "training": training or {},
+    }
+    tensors = {}
+    for key, value in model.state_dict().items():
+        value = value.detach().cpu().contiguous()
+        tensors[key] = value.half() if half and value.is_floating_point() else value
+    save_file(tensors, str(path), metadata={"sketchface": json.dumps(meta)})
+    path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
+    return path
+
+
+def _read_meta(path: Path) -> dict:
+    sidecar = path.with_suffix(".json")
+    if sidecar.is_file():
+        try:
+            return json.loads(sidecar.read_text())
+        except json.JSONDecodeError as exc:
+            raise WeightsError(f"{sidecar}: config is not valid JSON ({exc})") from None
+    try:
+        from safetensors import safe_open
+
+        with safe_open(str(path), framework="pt") as handle:
+            header = (handle.metadata() or {}).get("sketchface")
+    except (SafetensorError, OSError) as exc:
+        raise WeightsError(f"{path}: not a readable safetensors file ({exc})") from None
+    if header is None:
+        raise WeightsError(f"{path}: no {sidecar.name} next to it and no config in its header")
+    return json.loads(header)
+
+
+def read_checkpoint(path: str | Path) -> Checkpoint:
+    """Read and validate a checkpoint file; any problem is one WeightsError saying what was expected."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / f"{DEFAULT_NAME}.safetensors"
+    if path.suffix != ".safetensors":
+        raise WeightsError(f"{path}: expected a .safetensors file (pickled checkpoints are never loaded)")
+    if not path.is_file():
+        raise WeightsError(f"{path}: no such weights file")
+    meta = _read_meta(path)
+    if meta.get("architecture") != ARCHITECTURE:
+        raise WeightsError(f"{path}: architecture {meta.get('architecture')!r}, expected {ARCHITECTURE!r}")
+    if int(meta.get("format_version", -1)) > FORMAT_VERSION:
+        raise WeightsError(f"{path}: format version {meta.get('format_version')} is newer than {FORMAT_VERSION}")
+    try:
+        config = GeneratorConfig.from_dict(meta.get("config", {}))
+    except (TypeError, ValueError) as exc:
+        raise WeightsError(f"{path}: bad architecture config ({exc})") from None
+    try:
+        tensors = load_file(str(path))
+    except (SafetensorError, OSError, RuntimeError) as exc:
+        raise WeightsError(f"{path}: truncated or corrupt safetensors file ({exc})") from None
+    check_state_dict(tensors, config, str(path))
+    return Checkpoint(config, tensors, str(path), path.stem, meta)
+
+
+def check_state_dict(tensors: dict[str, torch.Tensor], config: GeneratorConfig, source: str) -> None:
+    expected = {k: tuple(v.shape) for k, v in SketchPConvUNet(config).state_dict().items()}
+    missing = sorted(set(expected) - set(tensors))
+    extra = sorted(set(tensors) - set(expected))
+    wrong = [k for k in expected if k in tensors and tuple(tensors[k].shape) != expected[k]]
+    if missing or extra or wrong:
+        detail = []
+        if missing:
+            detail.append(f"{len(missing)} missing (e.g. {missing[0]})")
+        if extra:
+            detail.append(f"{len(extra)} unexpected (e.g. {extra[0]})")
+        if wrong:
+            k = wrong[0]
+            detail.append(f"{len(wrong)} of the wrong shape (e.g. {k}: {tuple(tensors[k].shape)} vs {expected[k]})")
+        raise WeightsError(
+            f"{source}: tensors do not match a {ARCHITECTURE} with {config.to_dict()}: " + "; ".join(detail)
+        )
+
+
+def build_generator(checkpoint: Checkpoint) -> SketchPConvUNet:
+    model = SketchPConvUNet(checkpoint.config)
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in checkpoint.state_dict.items()})
+    return model.eval()
+
+
+def download_from_hub(repo_id: str, cache_dir: str | Path | None = None, revision: str | None = None) -> Path:
+    """Fetch `default.safetensors` (+ its `.json`) from a Hub model repo; honours HF_HUB_OFFLINE."""
+    from huggingface_hub import hf_hub_download
+    from huggingface_hub.errors import EntryNotFoundError, HfHubHTTPError, LocalEntryNotFoundError
+
+    kwargs = {"repo_id": repo_id, "cache_dir": cache_dir, "revision": revision}
+    try:
+        weights = hf_hub_download(filename=f"{DEFAULT_NAME}.safetensors", **kwargs)
+    except (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError, ValueError) as exc:
+        raise WeightsError(f"hub:{repo_id}: could not get {DEFAULT_NAME}.safetensors ({type(exc).__name__}: {exc})") from None
+    try:
+        hf_hub_download(filename=f"{DEFAULT_NAME}.json", **kwargs)
+    except (LocalEntryNotFoundError, EntryNotFoundError, HfHubHTTPError, OSError, ValueError):
+        pass  # the header carries the config too
+    return Path(weights)
+
+
+def resolve_weights(weights: str | Path | None = None, cache_dir: str | Path | None = None) -> Path | None:
+    """Where to load from: explicit path or "hub:owner/name" → checkpoints/ → Hub repo in
+    $SKETCHFACE_WEIGHTS_REPO → None (no weights anywhere). An explicit choice that fails raises."""
+    if weights is not None:
+        text = str(weights)
+        if text.startswith("hub:"):
+            return download_from_hub(text[4:], cache_dir)
+        return Path(text)
+    local = CHECKPOINT_DIR / f"{DEFAULT_NAME}.safetensors"
+    if local.is_file():
+        return local
+    repo = os.environ.get(HUB_REPO_ENV)
+    if repo:
+        try:
+            return download_from_hub(repo, cache_dir)
+        except WeightsError:
+            return None
+    return None

@@ -1,0 +1,16 @@
+"""The speed benchmark runs and reports (numbers are quoted in the README, not asserted)."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bench_row_reports_json():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "inpaint.bench", "--row", "pconv-small", "--size", "256", "--repeats", "1"]
+    result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    row = json.loads(result.stdout)
+    assert row["row"] == "pconv-small" and row["ms"] > 0 and row["peak_mb"] > 0 and 5 < row["params_m"] < 10
