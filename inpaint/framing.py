@@ -6,14 +6,21 @@
   context again on each side, kept inside the photo where it fits, never smaller than
   the model's resolution when the photo is that large, so small edits run at native
   resolution.
-* `align=True`: the face the mask touches, aligned to the canonical frame; crop when that
-  is not possible (no face detector, no face, or the mask reaches outside the face frame).
+* `align=True`: the face the mask is on, aligned to the canonical CelebA-HQ frame (see
+  inpaint/face); crop when that is not possible, and the note says why: dlib missing,
+  image under 64 px, no face found, the mask on no face, or the mask reaching outside the
+  face's aligned frame.
 """
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 
+from .face import FaceDetectorUnavailable, plan_aligned
 from .frame import Frame, square_frame
+
+log = logging.getLogger("inpaint")
 
 CONTEXT = 0.5  # margin on each side of the mask's box, as a fraction of its longer side
 MIN_MARGIN = 16
@@ -47,4 +54,13 @@ def plan_frame(rgb: np.ndarray, hole: np.ndarray, size: int, align: bool) -> tup
     height, width = hole.shape
     if not align:
         return full_frame(width, height, size), "whole image (align=False)"
-    return crop_frame(hole, size), "cropped around the mask (face alignment is not available yet)"
+    try:
+        frame, why = plan_aligned(rgb, hole, size)
+    except FaceDetectorUnavailable as exc:
+        frame, why = None, f"face detection unavailable: {exc}"
+    except RuntimeError as exc:  # dlib refusing an input: an edit must still happen
+        log.warning("face detection failed: %s", exc)
+        frame, why = None, f"face detection failed: {exc}"
+    if frame is not None:
+        return frame, why
+    return crop_frame(hole, size), f"cropped around the mask: {why}"

@@ -14,3 +14,11 @@ def test_bench_row_reports_json():
     result = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     row = json.loads(result.stdout)
     assert row["row"] == "pconv-small" and row["ms"] > 0 and row["peak_mb"] > 0 and 5 < row["params_m"] < 10
+
+
+def test_bench_photo_row_aligns_and_splits_the_time():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "inpaint.bench", "--row", "photo-aligned", "--repeats", "1"]
+    row = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
+    assert row["path"] == "aligned" and row["ms"] > 0 and row["peak_mb"] > 0
+    assert set(row["split"]) == {"read", "detect", "frame", "engine", "paste"}
