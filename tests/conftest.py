@@ -1,0 +1,29 @@
+"""Shared fixtures: small synthetic face-like images (never real faces in tests)."""
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+
+def synthetic_face(width: int = 280, height: int = 300, seed: int = 0) -> np.ndarray:
+    """A smooth background with a skin-coloured disc, two eyes and a mouth: structure for edges."""
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    image = np.stack([x / width * 200, y / height * 200, 100 + 80 * np.sin(x / 13 + seed)], axis=2)
+    cx, cy = width // 2, height // 2
+    cv2.circle(image, (cx, cy), min(width, height) // 4 + seed * 3, (200, 150, 120), -1)
+    for dx in (-1, 1):
+        cv2.circle(image, (cx + dx * width // 10, cy - height // 16), 6, (30, 20, 20), -1)
+    cv2.ellipse(image, (cx, cy + height // 10), (width // 12, height // 40), 0, 0, 360, (150, 40, 50), -1)
+    return np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
+
+
+@pytest.fixture(scope="session")
+def face_folder(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("faces")
+    for i in range(6):
+        Image.fromarray(synthetic_face(seed=i)).save(folder / f"face_{i}.png")
+    (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
+    return folder

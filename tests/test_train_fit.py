@@ -1,0 +1,115 @@
+"""The training recipe end to end on tiny synthetic data: prepare → fit → resume → export → edit."""
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from inpaint import Editor
+from train import export, fit, prepare
+from train.data import CacheSource
+from train.state import load_state
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY = ["--vgg", "random", "width=0.125", "model.resolution=128", "low_res=0", "batch_size=2", "workers=0",
+        "perceptual_size=64", "loss.adversarial=0.1", "log_every=1", "sample_every=2", "checkpoint_every=100",
+        "color_prob=0.5"]
+
+
+@pytest.fixture(scope="module")
+def cache(face_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("cache") / "faces"
+    assert prepare.main(["--data", str(face_folder), "--out", str(out), "--size", "128", "--detector", "gradient"]) == 0
+    return out
+
+
+def test_prepare_skips_unreadable_files_and_resumes(cache, face_folder, capsys):
+    source = CacheSource(cache)
+    assert len(source) == 6 and source.size == 128 and source.detector == "gradient"
+    image, lines = source.get(0)
+    assert image.shape == (128, 128, 3) and lines.dtype == bool and 0 < lines.mean() < 0.2
+    assert "broken.jpg" in (cache / "unreadable.txt").read_text()
+    assert prepare.main(["--data", str(face_folder), "--out", str(cache), "--size", "128", "--detector", "gradient"]) == 0
+    assert "6 of 7 images ready" in capsys.readouterr().out
+
+
+def _fit(cache, run, steps, *extra):
+    return fit.main(["--data", str(cache), "--out", str(run), "--steps", str(steps), *extra, *TINY])
+
+
+def test_resumed_run_equals_straight_run(cache, tmp_path):
+    _fit(cache, tmp_path / "straight", 4)
+    _fit(cache, tmp_path / "resumed", 2)
+    _fit(cache, tmp_path / "resumed", 4, "--resume")
+    a, b = load_state(tmp_path / "straight"), load_state(tmp_path / "resumed")
+    assert a["step"] == b["step"] == 4
+    for part in ("generator", "ema", "disc"):
+        for key in a[part]:
+            assert torch.equal(a[part][key], b[part][key]), f"{part}.{key} differs"
+    assert a["opt_g"]["state"][0]["exp_avg"].equal(b["opt_g"]["state"][0]["exp_avg"])
+    assert list((tmp_path / "straight" / "samples").glob("*.png"))
+    assert list((tmp_path / "straight" / "tb").iterdir())
+
+
+def test_existing_run_needs_resume(cache, tmp_path):
+    _fit(cache, tmp_path / "run", 1)
+    with pytest.raises(SystemExit, match="--resume"):
+        _fit(cache, tmp_path / "run", 2)
+
+
+def test_non_finite_loss_skips_the_update(cache, tmp_path, monkeypatch):
+    from train import losses
+
+    original = losses.InpaintingLoss.forward
+
+    def poisoned(self, image, valid, pred):
+        terms = original(self, image, valid, pred)
+        terms["total"] = terms["total"] * float("nan")
+        return terms
+
+    monkeypatch.setattr(losses.InpaintingLoss, "forward", poisoned)
+    _fit(cache, tmp_path / "nan", 2)
+    state = load_state(tmp_path / "nan")
+    assert state["step"] == 2 and state["skipped"] == 2
+    assert all(torch.isfinite(v).all() for v in state["generator"].values() if v.is_floating_point())
+
+
+def test_export_then_edit(cache, tmp_path):
+    _fit(cache, tmp_path / "run", 2)
+    out = tmp_path / "ckpt" / "tiny.safetensors"
+    assert export.main([str(tmp_path / "run"), "--out", str(out)]) == 0
+    editor = Editor.load(out)
+    assert editor.engine == "pconv"
+    image = np.random.default_rng(0).integers(0, 255, (150, 130, 3), dtype=np.uint8)
+    mask = np.zeros((150, 130), np.uint8)
+    mask[50:90, 40:90] = 255
+    result = np.asarray(editor.edit(image, mask))
+    assert result.shape == image.shape and not np.array_equal(result[mask > 0], image[mask > 0])
+    assert export.main([str(tmp_path / "nothing"), "--out", str(out)]) == 2
+
+
+def test_ddp_two_processes_on_cpu(cache, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_addr=127.0.0.1",
+           f"--master_port={port}", "-m", "train.fit", "--data", str(cache), "--out", str(tmp_path / "ddp"),
+           "--steps", "2", *TINY]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = load_state(tmp_path / "ddp")
+    assert state["step"] == 2 and state["world"] == 2 and state["images_seen"] == 2 * 2 * 2
+
+
+def test_new_run_can_start_from_exported_weights(cache, tmp_path):
+    _fit(cache, tmp_path / "first", 2)
+    weights = tmp_path / "w.safetensors"
+    export.main([str(tmp_path / "first"), "--out", str(weights), "--fp32"])
+    _fit(cache, tmp_path / "second", 0, "--init", str(weights))
+    first, second = load_state(tmp_path / "first"), load_state(tmp_path / "second")
+    assert all(torch.equal(first["ema"][k], second["generator"][k]) for k in first["ema"])

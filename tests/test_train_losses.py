@@ -1,0 +1,67 @@
+"""Losses: the PConv terms computed exactly on small cases, and where the VGG weights come from."""
+import pytest
+import torch
+
+from train.config import LossSection
+from train.losses import InpaintingLoss, VGGFeatures, discriminator_hinge, gram, total_variation
+
+
+def test_total_variation_counts_only_pairs_inside_the_dilated_hole():
+    comp = torch.zeros(1, 1, 5, 5)
+    comp[..., :, 3:] = 1.0  # a vertical step between columns 2 and 3
+    hole = torch.zeros(1, 1, 5, 5)
+    hole[..., 2, 0] = 1  # dilated: rows 1-3, columns 0-1; the step is outside
+    assert total_variation(comp, hole) == 0
+    hole[..., 2, 2] = 1  # dilated now reaches columns 1-3 on rows 1-3: three pairs cross the step
+    assert total_variation(comp, hole).item() == pytest.approx(3 / 25)
+
+
+def test_gram_is_normalised_by_chw():
+    f = torch.ones(1, 2, 3, 4)
+    assert torch.allclose(gram(f), torch.full((1, 2, 2), 12 / 24))
+
+
+def test_perfect_prediction_costs_nothing_and_l1_terms_are_exact():
+    torch.manual_seed(0)
+    loss = InpaintingLoss(LossSection(perceptual_size=32), VGGFeatures("random"))
+    image = torch.rand(2, 3, 64, 64) * 2 - 1
+    valid = torch.ones(2, 1, 64, 64)
+    valid[..., 10:30, 20:40] = 0
+    perfect = loss(image, valid, image.clone())
+    # everything but the smoothness prior vanishes
+    assert (perfect["total"] - 0.1 * perfect["tv"]).item() == pytest.approx(0, abs=1e-6)
+    pred = image.clone()
+    pred[..., 10:30, 20:40] += 0.5  # wrong only inside the hole
+    terms = loss(image, valid, pred)
+    assert terms["valid"].item() == pytest.approx(0, abs=1e-7)
+    assert terms["hole"].item() == pytest.approx(0.5 * 20 * 20 / (64 * 64), rel=1e-5)
+    assert terms["perceptual"] > 0 and terms["style"] > 0
+    assert torch.equal(terms["comp"][valid.expand_as(image) > 0], image[valid.expand_as(image) > 0])
+
+
+def test_weights_zero_skip_the_vgg():
+    loss = InpaintingLoss(LossSection(perceptual=0.0, style=0.0))
+    assert loss.features is None
+    terms = loss(torch.zeros(1, 3, 16, 16), torch.ones(1, 1, 16, 16), torch.zeros(1, 3, 16, 16))
+    assert "perceptual" not in terms
+
+
+def test_hed_backbone_is_used_when_no_imagenet_vgg(monkeypatch, tmp_path):
+    import sketch
+    from sketch.hed import HED
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path))  # no torchvision weights there
+    torch.manual_seed(1)
+    hed = HED().eval()
+    monkeypatch.setattr(sketch, "load_hed", lambda *a, **k: hed, raising=False)
+    features = VGGFeatures("auto")
+    assert features.source == "hed" and features.caffe
+    assert torch.equal(features.stages[2][2].weight, hed.stages[2][2].weight)
+    out = features(torch.zeros(1, 3, 32, 32))
+    assert [f.shape[1] for f in out] == [64, 128, 256] and out[2].shape[-1] == 4
+    assert not any(p.requires_grad for p in features.parameters())
+
+
+def test_hinge_losses():
+    assert discriminator_hinge(torch.tensor([2.0]), torch.tensor([-2.0])).item() == 0
+    assert discriminator_hinge(torch.tensor([0.0]), torch.tensor([0.0])).item() == 2

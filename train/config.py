@@ -1,0 +1,146 @@
+"""Recipes: every training hyper-parameter in one TOML file (train/recipes/NAME.toml), read
+into typed dataclasses, with `key=value` overrides from the command line."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+RECIPE_DIR = Path(__file__).resolve().parent / "recipes"
+
+
+@dataclass
+class ModelSection:
+    width: float = 0.5  # channel multiplier of the PConv U-Net (1.0 = the paper's)
+    layer_size: int = 7  # encoder levels (7 at 256 px)
+    sketch_levels: int = 5  # decoder levels that see the sketch features
+    resolution: int = 256  # the resolution the model is shipped for
+
+
+@dataclass
+class DataSection:
+    batch_size: int = 8  # per process
+    workers: int = 1  # DataLoader worker processes
+    low_res: int = 0  # progressive training: this resolution first (0 = off)
+    low_res_steps: int = 0  # ... for this many steps
+    sketch_dropout: float = 0.25  # fraction of samples without a sketch
+    color_prob: float = 0.3  # fraction of samples with colour hints
+    hole_min: float = 0.01  # hole-ratio range of the random masks
+    hole_max: float = 0.6
+
+
+@dataclass
+class OptimSection:
+    steps: int = 60000
+    lr: float = 2e-4
+    finetune_from: int = 40000  # from this step: encoder BN frozen, lr_finetune
+    lr_finetune: float = 5e-5
+    ema: float = 0.999  # EMA decay of the generator weights (what gets exported)
+    disc_lr: float = 2e-4
+
+
+@dataclass
+class LossSection:
+    valid: float = 1.0
+    hole: float = 6.0
+    perceptual: float = 0.05
+    style: float = 120.0
+    tv: float = 0.1
+    perceptual_size: int = 256  # VGG terms run at this resolution (cheaper when lower)
+    adversarial: float = 0.0  # SN-PatchGAN hinge weight (0 = no discriminator)
+    disc_width: float = 0.25
+
+
+@dataclass
+class RunSection:
+    precision: str = "bf16"  # "fp32", "bf16" (CPU autocast) or "amp" (CUDA autocast)
+    channels_last: bool = True
+    log_every: int = 25
+    sample_every: int = 500
+    checkpoint_every: int = 250
+    seed: int = 0
+
+
+@dataclass
+class Recipe:
+    name: str = "custom"
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    optim: OptimSection = field(default_factory=OptimSection)
+    loss: LossSection = field(default_factory=LossSection)
+    run: RunSection = field(default_factory=RunSection)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        recipe = cls(name=data.get("name", "custom"))
+        for section in SECTIONS:
+            values = data.get(section, {})
+            target = getattr(recipe, section)
+            known = {f.name for f in fields(target)}
+            unknown = set(values) - known
+            if unknown:
+                raise ValueError(f"unknown field(s) in [{section}]: {', '.join(sorted(unknown))}")
+            for key, value in values.items():
+                setattr(target, key, _coerce(value, type(getattr(target, key)), f"{section}.{key}"))
+        return recipe
+
+    def validate(self) -> None:
+        """Cross-field checks that a single field's type cannot express."""
+        step = 2**self.model.layer_size
+        for name, res in (("model.resolution", self.model.resolution), ("data.low_res", self.data.low_res)):
+            if res % step:
+                raise ValueError(f"{name}={res} must be a multiple of 2**layer_size = {step}")
+        if self.run.precision not in ("fp32", "bf16", "amp"):
+            raise ValueError(f"run.precision must be fp32, bf16 or amp, not {self.run.precision!r}")
+        if not 0 <= self.data.hole_min < self.data.hole_max <= 1:
+            raise ValueError("data.hole_min < data.hole_max must lie in [0, 1]")
+
+    def override(self, assignment: str) -> None:
+        """Apply `key=value` or `section.key=value` (value parsed as TOML, else a string)."""
+        if "=" not in assignment:
+            raise ValueError(f"override {assignment!r} must look like key=value")
+        key, raw = assignment.split("=", 1)
+        section, name = key.split(".", 1) if "." in key else (_section_of(key), key)
+        target = getattr(self, section, None)
+        if target is None or not hasattr(target, name):
+            raise ValueError(f"unknown recipe field {key!r}")
+        try:
+            value = tomllib.loads(f"v = {raw}")["v"]
+        except tomllib.TOMLDecodeError:
+            value = raw
+        setattr(target, name, _coerce(value, type(getattr(target, name)), key))
+
+
+SECTIONS = ("model", "data", "optim", "loss", "run")
+
+
+def _section_of(name: str) -> str:
+    owners = [s for s in SECTIONS if name in {f.name for f in fields(globals()[s.capitalize() + "Section"])}]
+    if len(owners) != 1:
+        raise ValueError(f"unknown recipe field {name!r}" if not owners else f"{name!r} is ambiguous: use SECTION.{name}")
+    return owners[0]
+
+
+def _coerce(value, kind: type, key: str):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ValueError(f"{key} must be {kind.__name__}, got {value!r}")
+    return value
+
+
+def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe:
+    """A recipe by name (train/recipes/NAME.toml) or path, with overrides applied."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = RECIPE_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in RECIPE_DIR.glob("*.toml")))
+        raise ValueError(f"no recipe {name_or_path!r} (available: {available})")
+    recipe = Recipe.from_dict(tomllib.loads(path.read_text()))
+    for assignment in overrides or []:
+        recipe.override(assignment)
+    return recipe

@@ -1,0 +1,181 @@
+"""Training data: face images + their thin edge lines, turned into (image, hole, sketch, colour
+hints, level) samples.
+
+Two sources give the same (image uint8 S×S×3, lines bool S×S) pairs:
+* `CacheSource`: the folder written by `python -m train.prepare` (memory-mapped .npy; no
+  JPEG decoding or edge detection in the loop: a 2-core CPU cannot afford either);
+* `FolderSource`: any folder of images, decoded and edge-detected on the fly (slow; fine
+  for tiny experiments and tests).
+
+Samples are addressed by a global sample number n, and everything random about sample n
+(which image, flip, mask, sketch, hints, level) comes from a generator seeded with
+(seed, n). A run resumed at step k therefore sees exactly the batches it would have seen,
+whatever the number of loader workers.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import cv2
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from sketch.strokes import resize_max
+
+from .config import DataSection
+from .masks import MaskParams, random_mask
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
+
+
+def list_images(folder: Path) -> list[Path]:
+    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def square_resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Centre square crop, then resize to size×size (area filter when shrinking)."""
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = rgb[top : top + side, left : left + side]
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+
+def edge_lines(image: np.ndarray, detector=None) -> np.ndarray:
+    """Thin (1–2 px) lines of a face image, the raw material of training sketches."""
+    from sketch import soft_edges, thin_lines
+
+    return thin_lines(soft_edges(image, detector))
+
+
+class CacheSource:
+    def __init__(self, folder: str | Path):
+        folder = Path(folder)
+        self.meta = json.loads((folder / "meta.json").read_text())
+        done = np.load(folder / "done.npy")
+        self.index = np.flatnonzero(done == 1)  # unreadable files (2) and unfinished ones (0) are skipped
+        if self.index.size == 0:
+            raise ValueError(f"{folder}: the cache holds no prepared images yet")
+        self.images = np.load(folder / "images.npy", mmap_mode="r")
+        self.lines = np.load(folder / "lines.npy", mmap_mode="r")
+        self.size = int(self.meta["size"])
+        self.detector = self.meta.get("detector", "?")
+
+    def __len__(self) -> int:
+        return int(self.index.size)
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        j = self.index[i]
+        lines = np.unpackbits(self.lines[j], axis=-1, count=self.size).astype(bool)
+        return np.array(self.images[j]), lines
+
+
+class FolderSource:
+    def __init__(self, folder: str | Path, size: int = 256, detector: str | None = "gradient"):
+        from inpaint.imageio import to_rgb
+
+        self._to_rgb = to_rgb
+        self.files = list_images(Path(folder))
+        if not self.files:
+            raise ValueError(f"{folder}: no images found")
+        self.size = size
+        self.detector = detector
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        image = square_resize(self._to_rgb(self.files[i]), self.size)
+        return image, edge_lines(image, self.detector)
+
+
+def open_source(path: str | Path, size: int = 256) -> CacheSource | FolderSource:
+    path = Path(path)
+    if (path / "meta.json").is_file():
+        return CacheSource(path)
+    if path.is_dir():
+        return FolderSource(path, size)
+    raise ValueError(f"{path}: neither a prepared cache nor a folder of images")
+
+
+def _to_tensor(array: np.ndarray, signed: bool) -> torch.Tensor:
+    """H×W or H×W×C → C×H×W float32 (signed: uint8 to [-1, 1]). NumPy does the arithmetic:
+    it runs in loader workers, where torch's thread pool would only contend."""
+    x = array.astype(np.float32)
+    if signed:
+        x = x * np.float32(1 / 127.5) - np.float32(1.0)
+    x = x.transpose(2, 0, 1) if x.ndim == 3 else x[None]
+    return torch.from_numpy(np.ascontiguousarray(x))
+
+
+def make_sample(
+    image: np.ndarray, lines: np.ndarray, rng: np.random.Generator, resolution: int, data: DataSection
+) -> dict[str, torch.Tensor]:
+    """One training sample; the hole, sketch, hints and level all come from `rng`."""
+    from sketch import synthesize_color_hints, synthesize_sketch
+
+    if image.shape[0] != resolution:
+        image = cv2.resize(image, (resolution, resolution), interpolation=cv2.INTER_AREA)
+        lines = resize_max(lines, (resolution, resolution))
+    if rng.random() < 0.5:
+        image, lines = image[:, ::-1], lines[:, ::-1]
+    image, lines = np.ascontiguousarray(image), np.ascontiguousarray(lines)
+    hole = random_mask(rng, resolution, MaskParams(hole_ratio=(data.hole_min, data.hole_max)))
+    level = float(rng.uniform(0.0, 1.0))
+    sketch = np.zeros_like(hole)
+    if rng.random() >= data.sketch_dropout:
+        sketch = synthesize_sketch(lines, hole, level, rng)
+    color = np.zeros_like(image)
+    color_mask = np.zeros_like(hole)
+    if rng.random() < data.color_prob:
+        color, color_mask = synthesize_color_hints(image, hole, rng)
+    return {
+        "image": _to_tensor(image, True),
+        "valid": _to_tensor(~hole, False),
+        "sketch": _to_tensor(sketch, False),
+        "color": _to_tensor(color, True) * torch.from_numpy(color_mask[None].astype(np.float32)),
+        "color_mask": _to_tensor(color_mask, False),
+        "level": torch.tensor(level),
+    }
+
+
+class InpaintingSamples(Dataset):
+    """Sample n → a training sample; see the module docstring for why samples are numbered."""
+
+    def __init__(self, source: CacheSource | FolderSource, resolution: int, data: DataSection, seed: int):
+        self.source, self.resolution, self.data, self.seed = source, resolution, data, seed
+        self._epoch, self._order = -1, np.empty(0, np.int64)
+
+    def __len__(self) -> int:
+        return 2**62
+
+    def image_index(self, n: int) -> int:
+        epoch, k = divmod(n, len(self.source))
+        if epoch != self._epoch:
+            self._epoch = epoch
+            self._order = np.random.default_rng([self.seed, 7, epoch]).permutation(len(self.source))
+        return int(self._order[k])
+
+    def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
+        image, lines = self.source.get(self.image_index(n))
+        return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data)
+
+
+class StepSampler(Sampler[int]):
+    """Sample numbers for steps start, start+1, …: process `rank` of `world` takes its own slice."""
+
+    def __init__(self, start_step: int, batch_size: int, rank: int = 0, world: int = 1):
+        self.start_step, self.batch_size, self.rank, self.world = start_step, batch_size, rank, world
+
+    def __iter__(self):
+        step = self.start_step
+        while True:
+            first = (step * self.world + self.rank) * self.batch_size
+            yield from range(first, first + self.batch_size)
+            step += 1
+
+    def __len__(self) -> int:
+        return 2**62

@@ -1,0 +1,66 @@
+"""Export a run's EMA generator as shipped weights (safetensors + JSON config).
+
+    python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--fp32] [--raw]
+"""
+from __future__ import annotations
+
+import argparse
+import platform
+import sys
+from pathlib import Path
+
+import torch
+
+from inpaint.generator import GeneratorConfig, SketchPConvUNet
+from inpaint.weights import save_checkpoint
+
+from .config import Recipe
+from .state import load_state
+
+
+def export(run_dir: Path, out: Path, half: bool = True, raw: bool = False) -> Path:
+    state = load_state(run_dir)
+    if state is None:
+        raise ValueError(f"{run_dir}: no training state (last.pt) to export")
+    recipe = Recipe.from_dict(state["recipe"])
+    m = recipe.model
+    model = SketchPConvUNet(GeneratorConfig(m.width, m.layer_size, m.sketch_levels, resolution=m.resolution))
+    model.load_state_dict(state["generator" if raw else "ema"])
+    training = {
+        "recipe": recipe.name,
+        "steps": state["step"],
+        "images_seen": state["images_seen"],
+        "wall_hours": round(state["wall"] / 3600, 2),
+        "device": state.get("device", "?"),
+        "processes": state.get("world", 1),
+        "host_cpu": platform.processor() or platform.machine(),
+        "torch": torch.__version__,
+        "weights": "generator" if raw else f"EMA (decay {recipe.optim.ema})",
+        "train_images": state.get("data_size"),
+        "edges": state.get("edges"),
+        "perceptual_vgg": state.get("vgg"),
+        "skipped_steps": state["skipped"],
+        "recipe_fields": recipe.to_dict(),
+    }
+    return save_checkpoint(model.eval(), out, training=training, half=half)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.export", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("run_dir", type=Path)
+    p.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/default.safetensors")
+    p.add_argument("--fp32", action="store_true", help="store float32 instead of float16")
+    p.add_argument("--raw", action="store_true", help="export the raw generator instead of its EMA")
+    args = p.parse_args(argv)
+    try:
+        path = export(args.run_dir, args.out, half=not args.fp32, raw=args.raw)
+    except (ValueError, OSError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"wrote {path} and {path.with_suffix('.json')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""Losses of Liu et al. 2018 (PConv), plus SN-PatchGAN hinge terms.
+
+    L = valid·L_valid + hole·L_hole + perceptual·L_perc + style·(L_style_out + L_style_comp) + tv·L_tv
+
+with perceptual and style terms on VGG16 pool1–3 features of both the raw output and the
+composite, and total variation over the 1-px dilation of the hole. Paper weights: 1, 6,
+0.05, 120, 0.1.
+
+Which VGG16: torchvision's ImageNet weights when they are already in the torch cache
+(nothing is downloaded); otherwise the VGG16 backbone of the HED weights (`sketch.load_hed`),
+which was fine-tuned for edges, not ImageNet classification; otherwise random weights
+(tests). `VGGFeatures.source` says which, and the training log and model card repeat it.
+"""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import LossSection
+
+log = logging.getLogger(__name__)
+
+VGG_STAGES = ((3, 64, 2), (64, 128, 2), (128, 256, 3))  # up to pool3
+TORCHVISION_FILE = "vgg16-397923af.pth"
+TORCHVISION_CONVS = (0, 2, 5, 7, 10, 12, 14)  # indices of those convs in torchvision's vgg16().features
+IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
+CAFFE_MEAN_BGR = (104.00699, 116.66877, 122.67892)
+# Caffe VGGs take 0–255 inputs, ~57.6× (= 255 × ImageNet's mean std 0.226) what torchvision's
+# normalised inputs are; ReLU convs are nearly homogeneous, so dividing the features by it puts
+# the loss weights (tuned by Liu et al. on ImageNet VGG) back on their intended scale.
+CAFFE_FEATURE_SCALE = 255.0 * 0.226
+
+
+class VGGFeatures(nn.Module):
+    """Frozen VGG16 conv1_1 … pool3; forward(image in [-1, 1]) → [pool1, pool2, pool3]."""
+
+    def __init__(self, source: str = "auto"):
+        super().__init__()
+        self.stages = nn.ModuleList(
+            nn.ModuleList(nn.Conv2d(cin if i == 0 else cout, cout, 3, padding=1) for i in range(n))
+            for cin, cout, n in VGG_STAGES
+        )
+        self.source = self._load(source)
+        self.caffe = self.source == "hed"
+        self.requires_grad_(False)
+        self.eval()
+
+    def _convs(self) -> list[nn.Conv2d]:
+        return [conv for stage in self.stages for conv in stage]
+
+    def _load(self, source: str) -> str:
+        if source in ("auto", "imagenet"):
+            path = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE
+            if path.is_file():
+                from torchvision.models import VGG16_Weights, vgg16
+
+                features = vgg16(weights=VGG16_Weights.IMAGENET1K_V1).features
+                for conv, index in zip(self._convs(), TORCHVISION_CONVS):
+                    conv.load_state_dict(features[index].state_dict())
+                return "imagenet"
+            if source == "imagenet":
+                raise FileNotFoundError(f"no torchvision VGG16 weights at {path}")
+        if source in ("auto", "hed"):
+            try:
+                from sketch import load_hed
+
+                hed = load_hed()
+            except (FileNotFoundError, RuntimeError, ValueError) as exc:
+                if source == "hed":
+                    raise
+                log.warning("no ImageNet VGG16 and no HED weights (%s): perceptual/style use RANDOM features", exc)
+                return "random"
+            for conv, hed_conv in zip(self._convs(), [c for stage in hed.stages[:3] for c in stage]):
+                conv.load_state_dict(hed_conv.state_dict())
+            log.warning("perceptual/style losses use the HED VGG16 backbone (edge-tuned, not ImageNet)")
+            return "hed"
+        if source == "random":
+            return "random"
+        raise ValueError(f"unknown VGG source {source!r}")
+
+    def forward(self, image: torch.Tensor) -> list[torch.Tensor]:
+        x = (image + 1.0) / 2.0
+        if self.caffe:  # BGR, 0–255, minus the Caffe mean
+            mean = x.new_tensor(CAFFE_MEAN_BGR).view(1, 3, 1, 1)
+            x = x.flip(1) * 255.0 - mean
+        else:
+            x = (x - x.new_tensor(IMAGENET_MEAN).view(1, 3, 1, 1)) / x.new_tensor(IMAGENET_STD).view(1, 3, 1, 1)
+        features = []
+        for stage in self.stages:
+            for conv in stage:
+                x = F.relu(conv(x))
+            x = F.max_pool2d(x, 2)
+            features.append(x / CAFFE_FEATURE_SCALE if self.caffe else x)
+        return features
+
+
+def gram(feature: torch.Tensor) -> torch.Tensor:
+    """Gram matrix normalised by C·H·W (the paper's K_p), in fp32."""
+    b, c, h, w = feature.shape
+    f = feature.float().reshape(b, c, h * w)
+    return f @ f.transpose(1, 2) / (c * h * w)
+
+
+def total_variation(comp: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
+    """Smoothness across neighbouring pixels that both lie in the hole dilated by 1 px."""
+    region = F.max_pool2d(hole, 3, stride=1, padding=1)
+    horizontal = (comp[..., :, 1:] - comp[..., :, :-1]).abs() * region[..., :, 1:] * region[..., :, :-1]
+    vertical = (comp[..., 1:, :] - comp[..., :-1, :]).abs() * region[..., 1:, :] * region[..., :-1, :]
+    return (horizontal.sum() + vertical.sum()) / comp.numel()
+
+
+class InpaintingLoss(nn.Module):
+    def __init__(self, weights: LossSection, features: VGGFeatures | None = None):
+        super().__init__()
+        self.w = weights
+        needs_vgg = weights.perceptual > 0 or weights.style > 0
+        self.features = (features or VGGFeatures()) if needs_vgg else None
+
+    def forward(self, image: torch.Tensor, valid: torch.Tensor, pred: torch.Tensor) -> dict[str, torch.Tensor]:
+        """All terms and their weighted `total`; `comp` (the composite) is returned for the discriminator."""
+        pred = pred.float()
+        hole = 1.0 - valid
+        comp = valid * image + hole * pred
+        terms = {
+            "valid": (valid * (pred - image)).abs().mean(),
+            "hole": (hole * (pred - image)).abs().mean(),
+            "tv": total_variation(comp, hole),
+        }
+        if self.features is not None:
+            size = self.w.perceptual_size
+            both, target = torch.cat([pred, comp]), image
+            if size and size != image.shape[-1]:
+                both = F.interpolate(both, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+                target = F.interpolate(target, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+            with torch.no_grad():
+                target_features = self.features(target)
+            perceptual = style = 0.0
+            for f, t in zip(self.features(both), target_features):
+                f_out, f_comp = f.float().chunk(2)
+                t = t.float()
+                perceptual = perceptual + (f_out - t).abs().mean() + (f_comp - t).abs().mean()
+                g = gram(t)
+                style = style + (gram(f_out) - g).abs().mean() + (gram(f_comp) - g).abs().mean()
+            terms["perceptual"], terms["style"] = perceptual, style
+        terms["total"] = sum(getattr(self.w, name) * value for name, value in terms.items())
+        terms["comp"] = comp
+        return terms
+
+
+def discriminator_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
+
+
+def generator_hinge(fake_scores: torch.Tensor) -> torch.Tensor:
+    return -fake_scores.mean()
