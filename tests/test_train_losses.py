@@ -65,3 +65,16 @@ def test_hed_backbone_is_used_when_no_imagenet_vgg(monkeypatch, tmp_path):
 def test_hinge_losses():
     assert discriminator_hinge(torch.tensor([2.0]), torch.tensor([-2.0])).item() == 0
     assert discriminator_hinge(torch.tensor([0.0]), torch.tensor([0.0])).item() == 2
+
+
+def test_ema_warm_up_forgets_the_initialisation_quickly():
+    from train.state import update_ema
+
+    model, ema = torch.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    torch.nn.init.constant_(model.weight, 1.0)
+    torch.nn.init.constant_(ema.weight, 0.0)
+    update_ema(ema, model, 0.999, step=0)  # d = 0.1: the first update is mostly the model
+    assert torch.allclose(ema.weight, torch.full((2, 2), 0.9))
+    for step in range(1, 2000):
+        update_ema(ema, model, 0.999, step)
+    assert torch.allclose(ema.weight, torch.ones(2, 2), atol=1e-3)

@@ -64,7 +64,7 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
     times = []
     for _ in range(steps + 1):  # the first step warms up kernels and is not counted
         tick = time.perf_counter()
-        train_step(generator, generator, disc, ema, opt_g, opt_d, criterion, batch, recipe, device)
+        train_step(generator, generator, disc, ema, opt_g, opt_d, criterion, batch, recipe, device, 0)
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - tick)

@@ -103,7 +103,7 @@ def _single_threaded_worker(_: int) -> None:
 
 
 def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch, recipe: Recipe,
-               device: torch.device) -> tuple[bool, dict]:
+               device: torch.device, step: int) -> tuple[bool, dict]:
     """One generator update (+ EMA) and one discriminator update; a non-finite loss or
     gradient skips the update. Returns (updated, loss terms)."""
     with autocast(recipe, device):
@@ -123,7 +123,7 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
         opt_g.zero_grad(set_to_none=True)
         return False, terms
     opt_g.step()
-    update_ema(ema, generator, recipe.optim.ema)
+    update_ema(ema, generator, recipe.optim.ema, step)
 
     if d_model is not None:  # real images against the composite (LaMa's fix for hole "shadows")
         with autocast(recipe, device):
@@ -243,7 +243,8 @@ def main(argv: list[str] | None = None) -> int:
             generator.freeze_encoder_bn = step >= recipe.optim.finetune_from
             generator.train()
 
-            finite, terms = train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch, recipe, device)
+            finite, terms = train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch, recipe, device,
+                                       step)
             if not finite:
                 skipped += 1
                 log.warning("step %d: non-finite loss or gradient, update skipped (%d so far)", step, skipped)
