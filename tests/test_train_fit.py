@@ -113,3 +113,14 @@ def test_new_run_can_start_from_exported_weights(cache, tmp_path):
     _fit(cache, tmp_path / "second", 0, "--init", str(weights))
     first, second = load_state(tmp_path / "first"), load_state(tmp_path / "second")
     assert all(torch.equal(first["ema"][k], second["generator"][k]) for k in first["ema"])
+
+
+def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):
+    from train import curves
+
+    _fit(cache, tmp_path / "run", 3)
+    scalars = curves.read_scalars(tmp_path / "run")
+    assert list(scalars["loss/total"][0]) == [1, 2, 3]
+    assert curves.main([str(tmp_path / "run"), "--out", str(tmp_path / "curve.png")]) == 0
+    assert (tmp_path / "curve.png").stat().st_size > 10_000
+    assert curves.main([str(tmp_path / "empty"), "--out", str(tmp_path / "x.png")]) == 2
