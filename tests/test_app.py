@@ -1,16 +1,33 @@
-"""The app as users meet it: a real Gradio server on loopback, driven with gradio_client."""
+"""The app as users meet it: the real `python app.py` on a free loopback port, driven with
+gradio_client; plus the handlers behind the buttons, called directly. Synthetic images and
+scikit-image's public-domain astronaut only."""
+from __future__ import annotations
+
+import base64
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import cv2
+import gradio as gr
 import numpy as np
 import pytest
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from webapp import Handlers, Service
+from webapp.layers import binary_at, canvas_inputs, hints_at
+
+FEATHER = 16  # the editor's widest feather band, px: pixels farther than this from the mask never change
+# The server runs without $SKETCHFACE_WEIGHTS_REPO, so it uses checkpoints/ or the Telea fallback.
+FALLBACK = not (ROOT / "checkpoints" / "default.safetensors").is_file()
 
 
 def free_port() -> int:
@@ -19,43 +36,218 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class RunningApp:
+    def __init__(self, url: str, log: Path):
+        self.url, self.log = url, log
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def app_server(tmp_path_factory) -> RunningApp:
+    """`python app.py` as users start it, on a free port; stopped after the module."""
     port = free_port()
     env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
+    env.pop("GRADIO_SERVER_NAME", None)
+    env.pop("SKETCHFACE_WEIGHTS_REPO", None)
     log = tmp_path_factory.mktemp("app") / "server.log"
     with open(log, "w") as out:
         proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"app exited: {log.read_text()}")
+    try:
+        deadline = time.time() + 120
+        while "Running on local URL" not in log.read_text():
+            if proc.poll() is not None:
+                pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()}")
+            if time.time() > deadline:
+                pytest.fail(f"app did not start in 120 s:\n{log.read_text()}")
+            time.sleep(0.3)
+        yield RunningApp(f"http://127.0.0.1:{port}/", log)
+    finally:
+        proc.terminate()
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
-def test_edit_through_the_running_app(server, tmp_path):
-    from gradio_client import Client, handle_file
+@pytest.fixture(scope="module")
+def client(app_server):
+    from gradio_client import Client
 
-    photo = np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8)
-    mask = np.zeros((90, 120, 4), np.uint8)
+    return Client(app_server.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("inputs")
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    mask = np.zeros((90, 120), np.uint8)
     mask[30:60, 40:80] = 255
-    Image.fromarray(photo).save(tmp_path / "photo.png")
-    Image.fromarray(mask, "RGBA").save(tmp_path / "mask.png")
-    client = Client(server, verbose=False)
-    value = {"background": handle_file(tmp_path / "photo.png"), "layers": [handle_file(tmp_path / "mask.png")],
-             "composite": None}
-    (before, after), status = client.predict(value, 0.5, False, api_name="/edit_layers")
-    result = np.asarray(Image.open(after).convert("RGB"))
-    assert result.shape == photo.shape
-    outside = np.ones((90, 120), bool)
-    outside[25:65, 35:85] = False
-    assert np.array_equal(result[outside], photo[outside])
-    assert "ms" in status
+    sketch = np.zeros((90, 120, 4), np.uint8)
+    sketch[45, 45:75] = (20, 20, 20, 255)
+    paths = {"photo": folder / "photo.png", "mask": folder / "mask.png", "sketch": folder / "sketch.png",
+             "empty": folder / "empty.png", "text": folder / "notes.png", "huge": folder / "huge.png"}
+    Image.fromarray(photo).save(paths["photo"])
+    Image.fromarray(mask).save(paths["mask"])  # grey-scale: white = redraw
+    Image.fromarray(sketch, "RGBA").save(paths["sketch"])
+    Image.fromarray(np.zeros((90, 120), np.uint8)).save(paths["empty"])
+    paths["text"].write_text("not an image, despite the name\n")
+    Image.new("L", (4097, 8)).save(paths["huge"])
+    return paths
+
+
+def far_from(mask: np.ndarray, distance: int) -> np.ndarray:
+    """Pixels more than `distance` px from the mask."""
+    return cv2.distanceTransform((~mask).astype(np.uint8), cv2.DIST_L2, 5) > distance
+
+
+def check_edit(result_path: str, files: dict[str, Path]) -> None:
+    photo = np.asarray(Image.open(files["photo"]))
+    mask = np.asarray(Image.open(files["mask"])) > 127
+    result = Image.open(result_path)
+    assert result.format == "PNG" and result.size == (120, 90)
+    out = np.asarray(result.convert("RGB"))
+    outside = far_from(mask, FEATHER)
+    assert np.array_equal(out[outside], photo[outside]), "pixels outside the mask changed"
+    assert (out[mask] != photo[mask]).any(axis=-1).mean() > 0.5, "the masked region was not redrawn"
+
+
+def edit(client, files, image="photo", mask="mask", **kwargs):
+    from gradio_client import handle_file
+
+    args = {"image": handle_file(files[image]), "mask": handle_file(files[mask])}
+    return client.predict(**args, **kwargs, api_name="/edit")
+
+
+# -- the `edit` API ----------------------------------------------------------------------------
+def test_edit_returns_the_photo_redrawn_only_inside_the_mask(client, files, app_server):
+    from gradio_client import handle_file
+
+    check_edit(edit(client, files, sketch=handle_file(files["sketch"]), faithfulness=0.3, align=False), files)
+    check_edit(edit(client, files), files)  # sketch and color are optional; align defaults to True
+    assert "Running on local URL:  http://127.0.0.1:" in app_server.log.read_text()  # loopback by default
+
+
+@pytest.mark.parametrize("image, mask, kwargs, message", [
+    ("text", "mask", {}, "not an image"),
+    ("photo", "empty", {}, "Mask layer is empty"),
+    ("huge", "mask", {}, "4097×8; the limit is 4096 px"),
+    ("photo", "mask", {"faithfulness": 1.5}, "Faithfulness must be from 0"),
+])
+def test_bad_input_gets_a_plain_error_and_the_next_request_works(client, files, image, mask, kwargs, message):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError) as error:
+        edit(client, files, image=image, mask=mask, **kwargs)
+    assert message in str(error.value)
+    assert "/tmp" not in str(error.value)  # names the user's file, not the server's temp path
+    check_edit(edit(client, files, align=False), files)
+
+
+def test_mask_of_another_shape_is_refused(client, files, tmp_path):
+    from gradio_client.exceptions import AppError
+
+    Image.new("L", (50, 50), 255).save(tmp_path / "square.png")
+    files = dict(files, square=tmp_path / "square.png")
+    with pytest.raises(AppError, match="Mask layer is 50×50 but the photo is 120×90"):
+        edit(client, files, mask="square")
+
+
+def test_eight_concurrent_uploads_of_the_same_file_are_all_answered(client, files):
+    from gradio_client import handle_file
+
+    jobs = [client.submit(handle_file(files["photo"]), handle_file(files["mask"]), None, None, 0.5, False,
+                          api_name="/edit") for _ in range(8)]
+    results = [job.result(timeout=120) for job in jobs]
+    for path in results:
+        check_edit(path, files)
+    first = np.asarray(Image.open(results[0]))
+    assert all(np.array_equal(first, np.asarray(Image.open(path))) for path in results[1:])
+
+
+# -- the UI's Run, through its endpoint --------------------------------------------------------
+def test_run_on_the_editor_value(client, files, tmp_path):
+    from gradio_client import handle_file
+
+    layer = np.zeros((90, 120, 4), np.uint8)
+    layer[30:60, 40:80] = (255, 255, 255, 178)  # the Mask brush: white at 70 %
+    Image.fromarray(layer, "RGBA").save(tmp_path / "mask_layer.png")
+    value = {"background": handle_file(files["photo"]), "composite": None,
+             "layers": [handle_file(tmp_path / "mask_layer.png"), handle_file(files["sketch"])]}
+    (before, after), download, status = client.predict(value, 0.5, False, api_name="/run_canvas")
+    assert np.array_equal(np.asarray(Image.open(before)), np.asarray(Image.open(files["photo"])))
+    check_edit(after, files)
+    assert download["value"] == after and download["visible"]
+    assert re.search(r"Ran \*\*[\w.-]+\*\*.* · whole image \(align=False\) · \d+ ms", status)
+    assert ("opencv-telea" in status and "No trained weights were found" in status) == FALLBACK
+
+
+# -- the buttons' handlers, in process ---------------------------------------------------------
+@pytest.fixture(scope="module")
+def handlers(tmp_path_factory) -> Handlers:
+    from webapp.files import ResultFiles
+
+    return Handlers(Service.start(warm_up=False), ResultFiles(tmp_path_factory.mktemp("results")))
+
+
+@pytest.fixture(scope="module")
+def astronaut() -> Image.Image:
+    return Image.open(ROOT / "examples" / "astronaut.png").convert("RGBA")
+
+
+def decode(url: str) -> np.ndarray:
+    assert url.startswith("data:image/png;base64,")
+    return np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+
+
+def test_face_part_button_adds_that_part_as_mask(handlers, astronaut):
+    layer = decode(handlers.face_part({"background": astronaut, "layers": []}, "Mouth"))
+    assert layer.shape == (512, 512, 4)
+    marked = layer[..., 3] > 127
+    ys, xs = np.nonzero(marked)
+    # the astronaut's lips span about x 196–249, y 135–160
+    assert 185 < xs.min() < 200 and 245 < xs.max() < 262 and 125 < ys.min() < 140 and 155 < ys.max() < 172
+    assert set(np.unique(layer[..., 3])) == {0, 178} and (layer[marked][:, :3] == 255).all()
+    eyes = decode(handlers.face_part({"background": astronaut, "layers": []}, "Eyes"))[..., 3] > 127
+    assert eyes.any() and not (eyes & marked).any()
+
+
+def test_face_part_on_a_photo_without_a_face_says_so(handlers):
+    plain = Image.new("RGB", (200, 200), "grey")
+    with pytest.raises(gr.Error, match="No face found.*paint the mask by hand"):
+        handlers.face_part({"background": plain, "layers": []}, "Mouth")
+    with pytest.raises(gr.Error, match="Upload a photo first"):
+        handlers.face_part(None, "Mouth")
+
+
+def test_photo_edges_fill_the_sketch_layer_inside_the_mask_only(handlers, astronaut):
+    mask = np.zeros((512, 512, 4), np.uint8)
+    mask[120:175, 180:265] = (255, 255, 255, 178)  # around the mouth
+    value = {"background": astronaut, "layers": [Image.fromarray(mask, "RGBA")]}
+    lines = decode(handlers.photo_edges(value))[..., 3] > 127
+    assert lines.sum() > 40, "the lips and teeth should give lines"
+    assert not lines[mask[..., 3] == 0].any()
+    with pytest.raises(gr.Error, match="Mask layer is empty"):
+        handlers.photo_edges({"background": astronaut, "layers": [Image.new("RGBA", (512, 512))]})
+
+
+def test_example_layers_are_served_for_the_examples_only(handlers):
+    *urls, cleared = handlers.example_layers("smile")
+    assert cleared == "" and all(url.startswith("data:image/png") for url in urls)
+    mask, sketch, color = (decode(url)[..., 3] > 127 for url in urls)
+    assert not (sketch & ~mask).any() and not (color & ~mask).any()  # sketch and hints inside the mask
+    assert handlers.example_layers("") == ("", "", "", "")
+
+
+# -- layers at the photo's size ----------------------------------------------------------------
+def test_smaller_layers_are_scaled_up_without_grey_and_other_shapes_refused():
+    photo = Image.new("RGB", (400, 300))
+    small = np.zeros((150, 200, 4), np.uint8)  # the canvas at half the photo's size
+    small[50:60, 80:81] = (0, 0, 0, 255)  # a 1-px line
+    small[10:20, 10:20] = (200, 40, 40, 255)
+    mask = binary_at(small, (400, 300), "Mask layer")
+    assert mask.shape == (300, 400) and mask[100:120, 160:162].all() and mask.sum() == 20 * 2 + 20 * 20
+    hints = hints_at(small, (400, 300))
+    assert set(np.unique(hints[..., 3])) == {0, 255} and (hints[20:40, 20:40, :3] == (200, 40, 40)).all()
+    with pytest.raises(ValueError, match="Sketch layer is 100×100 but the photo is 400×300"):
+        canvas_inputs({"background": photo, "layers": [small, np.zeros((100, 100, 4), np.uint8)]})

@@ -1,0 +1,35 @@
+"""The Gradio app: `python app.py` (see app.py). Modules, one concern each:
+
+config (settings from the environment) · service (the Editor, loaded once and warmed up) ·
+layers (the editor's value → photo + layers at the photo's size) · files (uploads in, PNGs out) ·
+handlers (events and the `edit` API; ValueError → gr.Error) · client_js (drawing into layers,
+keys) · text (the words) · ui (the page).
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from .config import Settings
+from .handlers import Handlers
+from .service import Service
+
+
+def create(settings: Settings | None = None, warm_up: bool = True) -> tuple[gr.Blocks, Settings]:
+    """Load the model once, build the page, enable the queue; return (demo, settings)."""
+    from . import ui
+
+    settings = settings or Settings.from_env()
+    service = Service.start(warm_up=warm_up)
+    demo = ui.build(Handlers(service), settings)
+    demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
+    return demo, settings
+
+
+def launch(demo: gr.Blocks, settings: Settings) -> None:
+    from . import client_js
+
+    demo.launch(server_name=settings.host, server_port=settings.port, max_file_size=settings.max_file_size,
+                js=client_js.KEYBOARD, footer_links=["api", "gradio"])
+
+
+__all__ = ["Handlers", "Service", "Settings", "create", "launch"]

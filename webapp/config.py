@@ -1,0 +1,45 @@
+"""Serving settings, from the environment.
+
+GRADIO_SERVER_NAME   interface to bind (default 127.0.0.1: local only; Spaces set 0.0.0.0)
+GRADIO_SERVER_PORT   port (default 7860)
+SKETCHFACE_CONCURRENCY  edits run at once (default 1: one edit already uses every CPU core)
+SKETCHFACE_QUEUE_SIZE   requests that may wait; more are refused with "queue full" (default 16)
+SKETCHFACE_MAX_FILE_SIZE  largest upload Gradio accepts (default 50mb: a 4096×4096 PNG fits)
+SKETCHFACE_WEIGHTS_REPO   Hub model repo with the weights (read by `Editor.load()`)
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def _int(name: str, default: int, minimum: int = 1) -> int:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SystemExit(f"{name} must be a whole number, not {text!r}") from None
+    if value < minimum:
+        raise SystemExit(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str
+    port: int
+    concurrency: int
+    queue_size: int
+    max_file_size: str
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            host=os.environ.get("GRADIO_SERVER_NAME", "").strip() or "127.0.0.1",
+            port=_int("GRADIO_SERVER_PORT", 7860),
+            concurrency=_int("SKETCHFACE_CONCURRENCY", 1),
+            queue_size=_int("SKETCHFACE_QUEUE_SIZE", 16),
+            max_file_size=os.environ.get("SKETCHFACE_MAX_FILE_SIZE", "").strip() or "50mb",
+        )
