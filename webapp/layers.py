@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from inpaint.imageio import to_rgb
+from inpaint.imageio import layer_size, to_rgb
 from sketch.strokes import color_hints, layer_to_binary, resize_hints, resize_max
 
 LAYER_NAMES = ("Mask", "Sketch", "Color")
@@ -52,21 +52,17 @@ def _check_aspect(what: str, layer_size: tuple[int, int], size: tuple[int, int])
         raise ValueError(f"the {what} is {lw}×{lh} but the photo is {w}×{h}; draw it on the same picture")
 
 
-def _layer_size(layer: Image.Image | np.ndarray) -> tuple[int, int]:
-    return layer.size if isinstance(layer, Image.Image) else (layer.shape[1], layer.shape[0])
-
-
 def binary_at(layer: Image.Image | np.ndarray, size: tuple[int, int], what: str) -> np.ndarray:
     """Marked pixels of a layer (alpha > 127, or luminance > 127 without alpha) at `size`
     (width, height); scaled with `resize_max` (any coverage down, nearest up) if needed."""
-    _check_aspect(what, _layer_size(layer), size)
+    _check_aspect(what, layer_size(layer), size)
     binary = layer_to_binary(layer)
     return binary if binary.shape[::-1] == size else resize_max(binary, size)
 
 
 def hints_at(layer: Image.Image | np.ndarray, size: tuple[int, int]) -> np.ndarray:
     """Colour hints as an RGBA array at `size`: alpha 255 where hinted, 0 elsewhere."""
-    _check_aspect("Color layer", _layer_size(layer), size)
+    _check_aspect("Color layer", layer_size(layer), size)
     rgb, hint = color_hints(layer)
     if hint.shape[::-1] != size:
         rgb, hint = resize_hints(rgb, hint, size)
