@@ -8,7 +8,6 @@ band. Every pixel farther than the band from the mask is returned byte-identical
 from __future__ import annotations
 
 import logging
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from .engines import FrameInputs, PConvEngine, TeleaEngine
 from .frame import Frame, from_frame, hints_to_frame, mask_to_frame, to_frame
 from .framing import plan_frame
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, ImageLike, layer_size, oriented, to_rgb
-from .weights import HUB_REPO_ENV, WeightsError, build_generator, download_from_hub, read_checkpoint, resolve_weights
+from .weights import build_generator, read_checkpoint, resolve_weights
 
 log = logging.getLogger("inpaint")
 
@@ -82,18 +81,7 @@ class Editor:
         """weights: None (checkpoints/default, then the Hub repo in $SKETCHFACE_WEIGHTS_REPO,
         then the Telea fallback), a .safetensors path, or "hub:owner/name". An explicit
         choice that cannot be loaded raises WeightsError; only "nothing found" falls back."""
-        path: Path | None
-        reason = ""
-        if weights is not None:
-            path = resolve_weights(weights, cache_dir)
-        else:
-            path = resolve_weights(None, cache_dir)
-            repo = os.environ.get(HUB_REPO_ENV)
-            if path is None and repo:
-                try:
-                    path = download_from_hub(repo, cache_dir)
-                except WeightsError as exc:
-                    reason = f" ({exc})"
+        path, reason = resolve_weights(weights, cache_dir)
         if path is None:
             warning = FALLBACK_WARNING + reason
             log.warning(warning)

@@ -148,21 +148,22 @@ def download_from_hub(repo_id: str, cache_dir: str | Path | None = None, revisio
     return Path(weights)
 
 
-def resolve_weights(weights: str | Path | None = None, cache_dir: str | Path | None = None) -> Path | None:
-    """Where to load from: explicit path or "hub:owner/name" → checkpoints/ → Hub repo in
-    $SKETCHFACE_WEIGHTS_REPO → None (no weights anywhere). An explicit choice that fails raises."""
+def resolve_weights(weights: str | Path | None = None, cache_dir: str | Path | None = None) -> tuple[Path | None, str]:
+    """(where to load from, why nothing was found). Order: explicit path or "hub:owner/name" →
+    checkpoints/ → the Hub repo in $SKETCHFACE_WEIGHTS_REPO → (None, reason). An explicit
+    choice that fails raises; only the default search ends in None."""
     if weights is not None:
         text = str(weights)
         if text.startswith("hub:"):
-            return download_from_hub(text[4:], cache_dir)
-        return Path(text)
+            return download_from_hub(text[4:], cache_dir), ""
+        return Path(text), ""
     local = CHECKPOINT_DIR / f"{DEFAULT_NAME}.safetensors"
     if local.is_file():
-        return local
+        return local, ""
     repo = os.environ.get(HUB_REPO_ENV)
     if repo:
         try:
-            return download_from_hub(repo, cache_dir)
-        except WeightsError:
-            return None
-    return None
+            return download_from_hub(repo, cache_dir), ""
+        except WeightsError as exc:
+            return None, f" ({exc})"
+    return None, ""

@@ -21,7 +21,7 @@ import torch
 from torch.utils.data import default_collate
 
 from inpaint.discriminator import PatchDiscriminator
-from inpaint.generator import GeneratorConfig, SketchPConvUNet
+from inpaint.generator import SketchPConvUNet
 
 from .config import load_recipe
 from .data import make_sample
@@ -40,8 +40,7 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
     if losses == "l1":
         recipe.loss.perceptual = recipe.loss.style = recipe.loss.adversarial = 0.0
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    m = recipe.model
-    generator = SketchPConvUNet(GeneratorConfig(m.width, m.layer_size, m.sketch_levels, resolution=m.resolution))
+    generator = SketchPConvUNet(recipe.model.generator_config())
     fmt = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
     generator = generator.to(device, memory_format=fmt).train()
     ema = copy.deepcopy(generator).requires_grad_(False)

@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from inpaint.generator import GeneratorConfig
+
 RECIPE_DIR = Path(__file__).resolve().parent / "recipes"
 
 
@@ -15,6 +17,9 @@ class ModelSection:
     layer_size: int = 7  # encoder levels (7 at 256 px)
     sketch_levels: int = 5  # decoder levels that see the sketch features
     resolution: int = 256  # the resolution the model is shipped for
+
+    def generator_config(self) -> GeneratorConfig:
+        return GeneratorConfig(self.width, self.layer_size, self.sketch_levels, resolution=self.resolution)
 
 
 @dataclass

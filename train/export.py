@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from inpaint.generator import GeneratorConfig, SketchPConvUNet
+from inpaint.generator import SketchPConvUNet
 from inpaint.weights import save_checkpoint
 
 from .config import Recipe
@@ -23,8 +23,7 @@ def export(run_dir: Path, out: Path, half: bool = True, raw: bool = False) -> Pa
     if state is None:
         raise ValueError(f"{run_dir}: no training state (last.pt) to export")
     recipe = Recipe.from_dict(state["recipe"])
-    m = recipe.model
-    model = SketchPConvUNet(GeneratorConfig(m.width, m.layer_size, m.sketch_levels, resolution=m.resolution))
+    model = SketchPConvUNet(recipe.model.generator_config())
     model.load_state_dict(state["generator" if raw else "ema"])
     training = {
         "recipe": recipe.name,

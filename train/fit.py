@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from inpaint.discriminator import PatchDiscriminator
-from inpaint.generator import GeneratorConfig, SketchPConvUNet
+from inpaint.generator import SketchPConvUNet
 
 from .config import Recipe, load_recipe
 from .data import InpaintingSamples, StepSampler, open_source
@@ -165,8 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     # -- data, models, losses, optimizers ------------------------------------------------------
     source = open_source(args.data, recipe.model.resolution)
     dataset = InpaintingSamples(source, recipe.model.resolution, recipe.data, recipe.run.seed)
-    m = recipe.model
-    generator = SketchPConvUNet(GeneratorConfig(m.width, m.layer_size, m.sketch_levels, resolution=m.resolution))
+    generator = SketchPConvUNet(recipe.model.generator_config())
     memory_format = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
     generator = generator.to(device, memory_format=memory_format)
     ema = copy.deepcopy(generator).requires_grad_(False).eval()
