@@ -1,4 +1,5 @@
 """The training recipe end to end on tiny synthetic data: prepare → fit → resume → export → edit."""
+import json
 import os
 import socket
 import subprocess
@@ -59,6 +60,21 @@ def test_existing_run_needs_resume(cache, tmp_path):
     _fit(cache, tmp_path / "run", 1)
     with pytest.raises(SystemExit, match="--resume"):
         _fit(cache, tmp_path / "run", 2)
+
+
+@pytest.mark.parametrize("native_bf16", [False, True])
+def test_bf16_falls_back_to_fp32_on_a_cpu_without_native_bf16(cache, tmp_path, monkeypatch, caplog, native_bf16):
+    monkeypatch.setattr(fit, "cpu_has_native_bf16", lambda: native_bf16)
+    fit.main(["--data", str(cache), "--out", str(tmp_path / "run"), "--steps", "1", *TINY, "precision=bf16",
+              "channels_last=true"])
+    recorded = load_state(tmp_path / "run")["recipe"]["run"]
+    assert json.loads((tmp_path / "run" / "recipe.json").read_text())["run"] == recorded
+    if native_bf16:
+        assert (recorded["precision"], recorded["channels_last"]) == ("bf16", True)
+        assert "no native bf16" not in caplog.text
+    else:
+        assert (recorded["precision"], recorded["channels_last"]) == ("fp32", False)
+        assert "no native bf16" in caplog.text
 
 
 def test_non_finite_loss_skips_the_update(cache, tmp_path, monkeypatch):

@@ -25,7 +25,7 @@ from inpaint.generator import SketchPConvUNet
 
 from .config import load_recipe
 from .data import make_sample
-from .fit import train_step
+from .fit import fit_precision_to_cpu, train_step
 from .losses import InpaintingLoss, VGGFeatures
 
 
@@ -40,6 +40,7 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
     if losses == "l1":
         recipe.loss.perceptual = recipe.loss.style = recipe.loss.adversarial = 0.0
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    fit_precision_to_cpu(recipe, device)  # measure what train.fit would run
     generator = SketchPConvUNet(recipe.model.generator_config())
     fmt = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
     generator = generator.to(device, memory_format=fmt).train()
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> None:
         print(json.dumps(run_row(args.row[0], int(args.row[1]), args.row[2], args.steps)))
         return
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, "
-          f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'}")
+          f"{'CUDA ' + torch.cuda.get_device_name() if torch.cuda.is_available() else 'CPU'} "
+          f"({torch.backends.cpu.get_cpu_capability()})")
     print(f"{'recipe':<11}{'res':>5}{'batch':>6}{'losses':>8}{'train img/s':>13}{'loader img/s':>14}{'peak MB':>9}")
     for name in args.recipes:
         recipe = load_recipe(name)

@@ -76,6 +76,26 @@ def autocast(recipe: Recipe, device: torch.device):
     return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether oneDNN has bf16 kernels for this CPU (AVX-512 BF16 or AMX); elsewhere it emulates them."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return torch.backends.cpu.get_cpu_capability() not in ("DEFAULT", "AVX2")
+
+
+def fit_precision_to_cpu(recipe: Recipe, device: torch.device) -> None:
+    """On a CPU without native bf16 (AVX2 only), bf16 autocast is emulated: a 256-px
+    `cpu-small` step took 40 s instead of 5 s in fp32. Fall back to fp32 there, and to
+    contiguous tensors, which ran 20 % faster than channels_last in fp32 on that CPU."""
+    if device.type != "cpu" or recipe.run.precision != "bf16" or cpu_has_native_bf16():
+        return
+    log.warning("this CPU has no native bf16 (%s): training in fp32 with contiguous tensors instead",
+                torch.backends.cpu.get_cpu_capability())
+    recipe.run.precision = "fp32"
+    recipe.run.channels_last = False
+
+
 def resolution_at(recipe: Recipe, step: int) -> int:
     if recipe.data.low_res and step < recipe.data.low_res_steps:
         return recipe.data.low_res
@@ -157,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.steps is not None:
         recipe.optim.steps = args.steps
     recipe.validate()
+    fit_precision_to_cpu(recipe, device)
     torch.manual_seed(recipe.run.seed)
     if main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
