@@ -129,6 +129,12 @@ def test_new_run_can_start_from_exported_weights(cache, tmp_path):
     _fit(cache, tmp_path / "second", 0, "--init", str(weights))
     first, second = load_state(tmp_path / "first"), load_state(tmp_path / "second")
     assert all(torch.equal(first["ema"][k], second["generator"][k]) for k in first["ema"])
+    # the exported second stage says what it grew from, and counts every stage's steps
+    _fit(cache, tmp_path / "second", 3, "--resume")
+    export.main([str(tmp_path / "second"), "--out", str(tmp_path / "w2.safetensors")])
+    training = json.loads((tmp_path / "w2.json").read_text())["training"]
+    assert (training["steps"], training["total_steps"], training["total_images_seen"]) == (3, 5, 10)
+    assert training["initialised_from"]["file"] == "w.safetensors" and training["initialised_from"]["steps"] == 2
 
 
 def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):

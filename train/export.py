@@ -41,7 +41,21 @@ def export(run_dir: Path, out: Path, half: bool = True, raw: bool = False) -> Pa
         "skipped_steps": state["skipped"],
         "recipe_fields": recipe.to_dict(),
     }
+    training.update(lineage(state, training))
     return save_checkpoint(model.eval(), out, training=training, half=half)
+
+
+def lineage(state: dict, training: dict) -> dict:
+    """For a run started with `--init`: the weights it grew from, and totals over every stage."""
+    init = state.get("init")
+    if not init:
+        return {}
+    before = init.get("training", {})
+    totals = {
+        f"total_{key}": round(training[key] + before.get(f"total_{key}", before.get(key, 0)), 2)
+        for key in ("steps", "images_seen", "wall_hours")
+    }
+    return {**totals, "initialised_from": {"file": init.get("file"), **before}}
 
 
 def main(argv: list[str] | None = None) -> int:

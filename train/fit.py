@@ -199,6 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     opt_d = torch.optim.Adam(disc.parameters(), lr=recipe.optim.disc_lr, betas=(0.5, 0.999)) if disc else None
 
     step, skipped, images_seen, wall = 0, 0, 0, 0.0
+    init = state.get("init") if state else None  # what a run started with --init grew from
     if state:
         generator.load_state_dict(state["generator"])
         ema.load_state_dict(state["ema"])
@@ -218,6 +219,7 @@ def main(argv: list[str] | None = None) -> int:
         weights = {k: v.float() for k, v in checkpoint.state_dict.items()}
         generator.load_state_dict(weights)
         ema.load_state_dict(weights)
+        init = {"file": args.init.name, "training": checkpoint.meta.get("training") or {}}
         log.info("new run initialised from %s", args.init)
 
     g_model = DistributedDataParallel(generator) if world > 1 else generator
@@ -238,7 +240,7 @@ def main(argv: list[str] | None = None) -> int:
             "disc": disc.state_dict() if disc else {}, "opt_d": opt_d.state_dict() if opt_d else {},
             "torch_rng": torch.get_rng_state(), "recipe": recipe.to_dict(),
             "vgg": features.source if features else "unused", "data_size": len(source),
-            "edges": getattr(source, "detector", "?"), "world": world, "device": str(device),
+            "edges": getattr(source, "detector", "?"), "world": world, "device": str(device), "init": init,
         }
 
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run `finally` on a kill
