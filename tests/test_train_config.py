@@ -28,3 +28,16 @@ def test_bad_overrides_are_clear():
         load_recipe("huge")
     with pytest.raises(ValueError, match="multiple of 2\\*\\*layer_size"):
         load_recipe("cpu-small", ["low_res=96"]).validate()
+
+
+def test_learning_rate_schedule_phases_and_cosine_anneal():
+    from train.fit import lr_at
+
+    recipe = load_recipe("cpu-small", ["lr=2e-4", "finetune_from=100", "lr_finetune=5e-5"])
+    assert lr_at(recipe, 0) == lr_at(recipe, 99) == 2e-4
+    assert lr_at(recipe, 100) == lr_at(recipe, 10**6) == 5e-5  # anneal_to=0: no anneal
+    recipe.override("anneal_to=300")
+    assert lr_at(recipe, 100) == pytest.approx(5e-5)
+    assert lr_at(recipe, 200) == pytest.approx(2.5e-5)  # half way: half the rate
+    assert lr_at(recipe, 150) == pytest.approx(5e-5 * (1 + 2**-0.5) / 2)
+    assert lr_at(recipe, 300) == lr_at(recipe, 400) == 0.0

@@ -40,6 +40,7 @@ class OptimSection:
     lr: float = 2e-4
     finetune_from: int = 40000  # from this step: encoder BN frozen, lr_finetune
     lr_finetune: float = 5e-5
+    anneal_to: int = 0  # 0: lr_finetune stays; else it falls (cosine) to 0 at this step
     ema: float = 0.999  # EMA decay of the generator weights (what gets exported)
     disc_lr: float = 2e-4
 

@@ -16,6 +16,7 @@ import contextlib
 import copy
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -103,7 +104,14 @@ def resolution_at(recipe: Recipe, step: int) -> int:
 
 
 def lr_at(recipe: Recipe, step: int) -> float:
-    return recipe.optim.lr_finetune if step >= recipe.optim.finetune_from else recipe.optim.lr
+    """Phase 1: lr. Fine-tuning: lr_finetune, annealed (half cosine) to 0 at anneal_to if set."""
+    o = recipe.optim
+    if step < o.finetune_from:
+        return o.lr
+    if o.anneal_to <= o.finetune_from:
+        return o.lr_finetune
+    progress = min(1.0, (step - o.finetune_from) / (o.anneal_to - o.finetune_from))
+    return o.lr_finetune * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
 def make_loader(dataset: InpaintingSamples, recipe: Recipe, step: int, rank: int, world: int):
