@@ -1,7 +1,6 @@
 """Synthetic training sketches and colour hints."""
 from __future__ import annotations
 
-
 import cv2
 import numpy as np
 import pytest
@@ -110,3 +109,16 @@ def test_color_hints_are_strokes_not_dots(image, hole):
     params = HintParams(strokes=(1, 1), vertices=(4, 4), step=(20, 20), width=(3, 3))
     _, hint = synthesize_color_hints(image, hole, np.random.default_rng(4), params)
     assert np.count_nonzero(hint) >= 20 * 3  # at least one full segment of 3-px width
+
+
+def test_non_square_and_larger_images():
+    rng = np.random.default_rng(7)
+    lines = np.zeros((320, 512), dtype=bool)
+    lines[::20] = True
+    hole = np.zeros((320, 512), dtype=bool)
+    hole[80:240, 100:400] = True
+    image = rng.integers(0, 256, size=(320, 512, 3), dtype=np.uint8)
+    sketch = synthesize_sketch(lines, hole, 0.5, rng)
+    rgb, hint = synthesize_color_hints(image, hole, rng)
+    assert sketch.shape == hint.shape == (320, 512) and rgb.shape == (320, 512, 3)
+    assert sketch.any() and hint.any() and not (hint & ~hole).any()
