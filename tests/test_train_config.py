@@ -28,6 +28,8 @@ def test_bad_overrides_are_clear():
         load_recipe("huge")
     with pytest.raises(ValueError, match="multiple of 2\\*\\*layer_size"):
         load_recipe("cpu-small", ["low_res=96"]).validate()
+    with pytest.raises(ValueError, match="anneal_to=100 must come after optim.finetune_from=200"):
+        load_recipe("cpu-small", ["finetune_from=200", "anneal_to=100"]).validate()
 
 
 def test_learning_rate_schedule_phases_and_cosine_anneal():

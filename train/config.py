@@ -103,6 +103,9 @@ class Recipe:
             raise ValueError(f"run.precision must be fp32, bf16 or amp, not {self.run.precision!r}")
         if not 0 <= self.data.hole_min < self.data.hole_max <= 1:
             raise ValueError("data.hole_min < data.hole_max must lie in [0, 1]")
+        if self.optim.anneal_to and self.optim.anneal_to <= self.optim.finetune_from:
+            raise ValueError(f"optim.anneal_to={self.optim.anneal_to} must come after "
+                             f"optim.finetune_from={self.optim.finetune_from} (or be 0: no anneal)")
 
     def override(self, assignment: str) -> None:
         """Apply `key=value` or `section.key=value` (value parsed as TOML, else a string)."""
