@@ -146,3 +146,30 @@ def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):
     assert curves.main([str(tmp_path / "run"), "--out", str(tmp_path / "curve.png")]) == 0
     assert (tmp_path / "curve.png").stat().st_size > 10_000
     assert curves.main([str(tmp_path / "empty"), "--out", str(tmp_path / "x.png")]) == 2
+
+
+def test_a_kill_to_the_whole_process_group_still_saves(cache, tmp_path):
+    """`pkill -f train.fit` or `kill -- -PGID` also hits the loader's worker: the run must still
+    save where it stopped and exit with 143, not die on the worker's death mid-save."""
+    import signal
+    import time
+
+    run = tmp_path / "run"
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    args = [arg for arg in TINY if arg != "workers=0"] + ["workers=1"]
+    cmd = [sys.executable, "-m", "train.fit", "--data", str(cache), "--out", str(run), "--steps", "100000", *args]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while not (run / "samples" / "0000002.png").exists():  # mid-run, loader worker alive
+            assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read()[-3000:]
+            time.sleep(0.2)
+        os.killpg(proc.pid, signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert proc.returncode == 143, err[-3000:]
+    assert load_state(run)["step"] >= 2 and not (run / "last.tmp").exists()
+    assert "saved" in err

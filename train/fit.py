@@ -119,13 +119,17 @@ def make_loader(dataset: InpaintingSamples, recipe: Recipe, step: int, rank: int
     workers = recipe.data.workers
     return iter(DataLoader(dataset, batch_size=recipe.data.batch_size, sampler=sampler, num_workers=workers,
                            persistent_workers=False, prefetch_factor=4 if workers else None,
-                           worker_init_fn=_single_threaded_worker if workers else None))
+                           worker_init_fn=_init_worker if workers else None))
 
 
-def _single_threaded_worker(_: int) -> None:
-    """Loader workers do NumPy/OpenCV work on one thread each: more threads only contend."""
+def _init_worker(_: int) -> None:
+    """Loader workers do NumPy/OpenCV work on one thread each (more threads only contend), and
+    ignore SIGTERM: a kill sent to the whole process group (`pkill -f`, `kill -- -PGID`, a job
+    scheduler) must reach only the main process, which saves and then shuts them down; a worker
+    dying first would abort that save."""
     import cv2
 
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     cv2.setNumThreads(1)
     torch.set_num_threads(1)
 
@@ -305,6 +309,7 @@ def main(argv: list[str] | None = None) -> int:
                 if step % recipe.run.checkpoint_every == 0:
                     save_state(run_dir, snapshot())
     finally:
+        loader = None  # stop the loader's workers before the last save, so none can die during it
         if main_process:
             save_state(run_dir, snapshot())
             progress.close()
