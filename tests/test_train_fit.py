@@ -1,9 +1,11 @@
 """The training recipe end to end on tiny synthetic data: prepare → fit → resume → export → edit."""
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -151,9 +153,6 @@ def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):
 def test_a_kill_to_the_whole_process_group_still_saves(cache, tmp_path):
     """`pkill -f train.fit` or `kill -- -PGID` also hits the loader's worker: the run must still
     save where it stopped and exit with 143, not die on the worker's death mid-save."""
-    import signal
-    import time
-
     run = tmp_path / "run"
     env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
     args = [arg for arg in TINY if arg != "workers=0"] + ["workers=1"]
