@@ -70,3 +70,6 @@ def test_the_cli_prints_a_table_and_rejects_reports_of_different_images(tmp_path
     assert "no per-image scores" in capsys.readouterr().err
     assert main([str(old), str(new), "--methods", "lama"]) == 2
     assert "'lama' is missing" in capsys.readouterr().err
+    (tmp_path / "results.json").write_text(json.dumps({"protocol": {}, "methods": {}}))
+    assert main([str(old), str(tmp_path / "results.json")]) == 2
+    assert "not a train.evaluate samples.json" in capsys.readouterr().err

@@ -32,7 +32,10 @@ def load_samples(report: str | Path) -> dict:
     path = path / "samples.json" if path.is_dir() else path
     if not path.is_file():
         raise FileNotFoundError(f"no per-image scores at {path} (run train.evaluate to make them)")
-    return json.loads(path.read_text())
+    report = json.loads(path.read_text())
+    if not isinstance(report, dict) or "samples" not in report:
+        raise ValueError(f"{path} has no per-image 'samples' (not a train.evaluate samples.json)")
+    return report
 
 
 def paired_rows(old: list[float], new: list[float]) -> dict[str, float]:
