@@ -30,6 +30,7 @@ class DataSection:
     low_res_steps: int = 0  # ... for this many steps
     sketch_dropout: float = 0.25  # fraction of samples without a sketch
     color_prob: float = 0.3  # fraction of samples with colour hints
+    level_power: float = 1.0  # faithfulness level = U**level_power, U uniform (2: half of them < 0.25)
     hole_min: float = 0.01  # hole-ratio range of the random masks
     hole_max: float = 0.6
 
@@ -103,6 +104,8 @@ class Recipe:
             raise ValueError(f"run.precision must be fp32, bf16 or amp, not {self.run.precision!r}")
         if not 0 <= self.data.hole_min < self.data.hole_max <= 1:
             raise ValueError("data.hole_min < data.hole_max must lie in [0, 1]")
+        if not self.data.level_power > 0:
+            raise ValueError(f"data.level_power must be > 0, not {self.data.level_power}")
         if self.optim.anneal_to and self.optim.anneal_to <= self.optim.finetune_from:
             raise ValueError(f"optim.anneal_to={self.optim.anneal_to} must come after "
                              f"optim.finetune_from={self.optim.finetune_from} (or be 0: no anneal)")

@@ -124,7 +124,7 @@ def make_sample(
         image, lines = image[:, ::-1], lines[:, ::-1]
     image, lines = np.ascontiguousarray(image), np.ascontiguousarray(lines)
     hole = random_mask(rng, resolution, MaskParams(hole_ratio=(data.hole_min, data.hole_max)))
-    level = float(rng.uniform(0.0, 1.0))
+    level = float(rng.uniform(0.0, 1.0)) ** data.level_power
     sketch = np.zeros_like(hole)
     if rng.random() >= data.sketch_dropout:
         sketch = synthesize_sketch(lines, hole, level, rng)

@@ -1,0 +1,42 @@
+"""Training samples: what the recipe's data fields do to the (hole, sketch, level) a sample gets."""
+import numpy as np
+import pytest
+
+from sketch.synthesis import SketchParams, hole_band
+from train.config import DataSection, load_recipe
+from train.data import make_sample
+
+from conftest import synthetic_face
+
+SIZE = 64
+
+
+def _samples(data: DataSection, count: int = 200) -> list[dict]:
+    image = synthetic_face(SIZE, SIZE)
+    lines = np.zeros((SIZE, SIZE), bool)
+    lines[::8] = True  # a line every 8 rows: any hole of a few % holds some
+    return [make_sample(image, lines, np.random.default_rng([3, n]), SIZE, data) for n in range(count)]
+
+
+def test_level_power_skews_the_faithfulness_towards_exact_lines():
+    uniform = np.array([float(s["level"]) for s in _samples(DataSection())])
+    skewed = np.array([float(s["level"]) for s in _samples(DataSection(level_power=2.0))])
+    # Same random draws, mapped through U**2: sample for sample the square of the uniform level.
+    np.testing.assert_allclose(skewed, uniform**2, rtol=1e-6)
+    assert 0.4 < np.mean(uniform < 0.5) < 0.6
+    assert 0.6 < np.mean(skewed < 0.25 ** 0.5) and 0.4 < np.mean(skewed < 0.25) < 0.6
+
+
+def test_sketch_dropout_is_the_share_of_samples_without_a_sketch():
+    samples = _samples(DataSection(sketch_dropout=0.5, color_prob=0.0), count=400)
+    blank = np.mean([float(s["sketch"].sum()) == 0 for s in samples])
+    assert 0.42 < blank < 0.58
+    for s in samples:  # strokes live only in the hole and the thin band around it
+        near = hole_band(s["valid"][0].numpy() < 0.5, SketchParams().band * SIZE / 256)
+        assert not s["sketch"][0].numpy()[~near].any()
+
+
+def test_level_power_must_be_positive():
+    recipe = load_recipe("cpu-small", ["level_power=0"])
+    with pytest.raises(ValueError, match="level_power must be > 0"):
+        recipe.validate()
