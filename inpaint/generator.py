@@ -83,7 +83,13 @@ class PConvBlock(nn.Module):
         self.activation = activation
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        x, mask = self.conv(x, mask)
+        return self._after(*self.conv(x, mask))
+
+    def forward_groups(self, groups: list[tuple[torch.Tensor, torch.Tensor | None]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Over concatenated inputs with one-channel masks each (see PartialConv2d.forward_groups)."""
+        return self._after(*self.conv.forward_groups(groups))
+
+    def _after(self, x: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         if self.bn is not None:
             x = self.bn(x)
         if self.activation is not None:
@@ -189,27 +195,22 @@ class SketchPConvUNet(nn.Module):
         if self.sketch_encoder is not None:
             sketch_features = self.sketch_encoder(self.make_guide(valid, sketch, color, color_mask, level))
 
-        skips = [(torch.cat([image, valid.to(image.dtype)], dim=1), valid)]
+        # Each skip is a list of (features, one-channel mask or None = always valid) groups. The
+        # last layer sees the image (masked) and the mask itself as an always-valid feature.
+        skips = [[(image, valid), (valid.to(image.dtype), None)]]
         h, m = image, valid
         for block in self.encoder:
             h, m = block(h, m)
-            skips.append((h, m))
+            skips.append([(h, m)])
 
-        h, m = skips.pop()
+        (h, m), = skips.pop()
         for i in reversed(range(len(self.decoder))):
-            skip_h, skip_m = skips.pop()
             h = F.interpolate(h, scale_factor=2.0, mode="nearest")
             m = F.interpolate(m, scale_factor=2.0, mode="nearest")
-            parts = [h, skip_h]
-            masks = [m.expand(-1, h.shape[1], -1, -1)]
-            if i == 0:  # image channels carry the input mask, the mask-as-feature channel is always valid
-                masks += [skip_m.expand(-1, 3, -1, -1), torch.ones_like(skip_m)]
-            else:
-                masks.append(skip_m.expand(-1, skip_h.shape[1], -1, -1))
+            groups = [(h, m), *skips.pop()]
             if i < len(sketch_features):
-                parts.append(sketch_features[i])
-                masks.append(torch.ones_like(skip_m).expand(-1, sketch_features[i].shape[1], -1, -1))
-            h, m = self.decoder[i](torch.cat(parts, dim=1), torch.cat(masks, dim=1))
+                groups.append((sketch_features[i], None))
+            h, m = self.decoder[i].forward_groups(groups)
         return h
 
 

@@ -145,3 +145,31 @@ def test_gradients_reach_weights_not_mask():
     out.sum().backward()
     assert layer.weight.grad is not None and layer.weight.grad.abs().sum() > 0
     assert x.grad[(mask.detach() == 0).expand_as(x)].abs().sum() == 0  # hole pixels get no gradient
+
+
+@pytest.mark.parametrize("kernel,stride,padding", [(3, 1, 1), (5, 2, 2)])
+def test_grouped_masks_equal_the_concatenated_per_channel_mask_bit_for_bit(kernel, stride, padding):
+    """The decoder's path: features, skip features and always-valid guide channels, each with its
+    own one-channel mask, give exactly what the layer gives on the concatenation."""
+    torch.manual_seed(4)
+    layer = PartialConv2d(3 + 2 + 4, 6, kernel, stride=stride, padding=padding)
+    parts = [torch.randn(2, c, 12, 12) for c in (3, 2, 4)]
+    masks = [(torch.rand(2, 1, 12, 12) > p).float() for p in (0.3, 0.8)] + [None]
+    masks[1][0] = 0  # one sample whose skip group is wholly invalid
+    full = [torch.ones(2, 1, 12, 12) if m is None else m for m in masks]
+    per_channel = torch.cat([m.expand(-1, x.shape[1], -1, -1) for m, x in zip(full, parts)], dim=1)
+    ref, ref_mask = layer(torch.cat(parts, dim=1), per_channel)
+    out, new_mask = layer.forward_groups(list(zip(parts, masks)))
+    assert torch.equal(out, ref) and torch.equal(new_mask, ref_mask)
+    expected, expected_mask = brute_force(layer, torch.cat(parts, dim=1), per_channel)
+    np.testing.assert_allclose(out.detach().double().numpy(), expected, atol=1e-4, rtol=1e-4)
+    np.testing.assert_array_equal(new_mask.numpy(), expected_mask)
+
+
+def test_grouped_masks_reject_wrong_channel_counts():
+    layer = PartialConv2d(5, 4, 3, padding=1)
+    x, mask = torch.randn(1, 3, 8, 8), torch.ones(1, 1, 8, 8)
+    with pytest.raises(ValueError, match="groups hold 3 channels, the layer takes 5"):
+        layer.forward_groups([(x, mask)])
+    with pytest.raises(ValueError, match="a group's mask must have 1 channel"):
+        layer.forward_groups([(x, torch.ones(1, 3, 8, 8)), (torch.randn(1, 2, 8, 8), None)])
