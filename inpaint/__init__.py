@@ -4,7 +4,7 @@ from .generator import GeneratorConfig, SketchPConvUNet, composite
 from .discriminator import PatchDiscriminator
 
 __all__ = ["PartialConv2d", "GeneratorConfig", "SketchPConvUNet", "PatchDiscriminator", "composite"]
-from .editor import Editor, EditInfo
+from .editor import Editor, EditInfo, EditResult
 from .weights import WeightsError, save_checkpoint, read_checkpoint
 
-__all__ += ["Editor", "EditInfo", "WeightsError", "save_checkpoint", "read_checkpoint"]
+__all__ += ["Editor", "EditInfo", "EditResult", "WeightsError", "save_checkpoint", "read_checkpoint"]

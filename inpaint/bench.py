@@ -72,13 +72,15 @@ def run_photo(repeats: int) -> dict:
     load_models()  # once per process, like the app; not part of an edit
     stages: dict[str, list[float]] = {k: [] for k in STAGES}
 
+    infos = []
+
     def edit() -> None:
-        editor.edit(image, hole, align=True)
+        infos.append(editor.edit(image, hole, align=True, return_info=True).info)
         for k in STAGES:
-            stages[k].append(editor.last_info.ms[k])
+            stages[k].append(infos[-1].ms[k])
 
     ms = _time(edit, repeats)
-    info = editor.last_info
+    info = infos[-1]
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     split = {k: statistics.median(v[1:]) for k, v in stages.items()}  # [0] is the warm-up
     return {"row": "photo-aligned", "ms": ms, "peak_mb": peak_mb, "path": info.path, "note": info.note, "split": split}

@@ -14,7 +14,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .editor import Editor
-from .imageio import open_image
+from .imageio import save_image
 from .weights import WeightsError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -37,69 +37,99 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _by_stem(folder: Path | None) -> dict[str, Path]:
+Job = tuple[Path, Path, Path | None, Path | None, Path]  # image, mask, sketch, color, out
+
+
+def _by_stem(folder: Path | None, role: str) -> tuple[dict[str, Path], list[str]]:
+    """{stem: file} of a folder's images, and one problem line per stem that two files share
+    (a.png and a.jpg: which one is meant cannot be guessed, so neither is used)."""
     if folder is None:
-        return {}
+        return {}, []
     if not folder.is_dir():
         raise UsageError(f"{folder}: expected a folder (the image argument is a folder)")
-    return {p.stem: p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES}
+    found: dict[str, list[Path]] = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file():
+            found.setdefault(path.stem, []).append(path)
+    unique = {stem: paths[0] for stem, paths in found.items() if len(paths) == 1}
+    clashes = [f"{role}s {' and '.join(p.name for p in paths)} share the name {stem!r}: rename one"
+               for stem, paths in found.items() if len(paths) > 1]
+    return unique, clashes
 
 
-def _jobs(args: argparse.Namespace) -> list[tuple[Path, Path, Path | None, Path | None, Path]]:
-    if not args.image.exists():
-        raise UsageError(f"{args.image}: no such file or folder")
-    if args.image.is_dir():
-        images = _by_stem(args.image)
-        masks, sketches, colors = _by_stem(args.mask), _by_stem(args.sketch), _by_stem(args.color)
-        if not images:
-            raise UsageError(f"{args.image}: no images in this folder")
-        unmatched = sorted(set(images) - set(masks))
-        if unmatched:
-            raise UsageError(f"no mask in {args.mask} for {len(unmatched)} image(s), e.g. {unmatched[0]}")
-        out_dir = args.out or args.image.with_name(args.image.name + "_edited")
-        if out_dir.exists() and not out_dir.is_dir():
-            raise UsageError(f"{out_dir}: exists and is not a folder")
-        return [
-            (path, masks[stem], sketches.get(stem), colors.get(stem), out_dir / f"{stem}.png")
-            for stem, path in images.items()
-        ]
+def _folder_jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
+    """(the pairs to edit, a problem line for each image that cannot be)."""
+    images, problems = _by_stem(args.image, "image")
+    masks, mask_clashes = _by_stem(args.mask, "mask")
+    sketches, sketch_clashes = _by_stem(args.sketch, "sketch")
+    colors, color_clashes = _by_stem(args.color, "color layer")
+    if not images and not problems:
+        raise UsageError(f"{args.image}: no images in this folder")
+    out_dir = args.out or args.image.with_name(args.image.name + "_edited")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UsageError(f"{out_dir}: exists and is not a folder")
+    inputs = [f for f in (args.image, args.mask, args.sketch, args.color) if f is not None]
+    if any(out_dir.resolve() == folder.resolve() for folder in inputs):
+        raise UsageError(f"{out_dir}: is an input folder; choose another --out so the inputs are not overwritten")
+    problems += mask_clashes + sketch_clashes + color_clashes
+    jobs = []
+    for stem, path in images.items():
+        if stem not in masks:
+            problems.append(f"{path}: no mask named {stem}.* in {args.mask}; skipped")
+            continue
+        jobs.append((path, masks[stem], sketches.get(stem), colors.get(stem), out_dir / f"{stem}.png"))
+    return jobs, problems
+
+
+def _single_job(args: argparse.Namespace) -> Job:
     out = args.out or args.image.with_name(args.image.stem + "_edited.png")
-    return [(args.image, args.mask, args.sketch, args.color, out)]
+    given = [f for f in (args.image, args.mask, args.sketch, args.color) if f is not None]
+    if out.exists() and any(out.resolve() == f.resolve() for f in given):
+        raise UsageError(f"{out}: is an input file; choose another --out so it is not overwritten")
+    return args.image, args.mask, args.sketch, args.color, out
 
 
-def _edit_one(editor: Editor, job: tuple, args: argparse.Namespace) -> str:
+def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     image_path, mask_path, sketch_path, color_path, out_path = job
-    limits = (editor.max_side, editor.max_pixels)
-    image = open_image(image_path, *limits)
-    mask = open_image(mask_path, *limits)
-    sketch = None if sketch_path is None else open_image(sketch_path, *limits)
-    color = None if color_path is None else open_image(color_path, *limits)
     try:
-        result = editor.edit(image, mask, sketch, color, args.faithfulness, align=not args.no_align)
+        done = editor.edit(image_path, mask_path, sketch_path, color_path, args.faithfulness,
+                           align=not args.no_align, return_info=True)
     except ValueError as exc:
-        raise UsageError(f"{image_path}: {exc}") from None
+        text = str(exc)
+        raise UsageError(text if str(image_path) in text else f"{image_path}: {text}") from None
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    result.save(out_path)
-    info = editor.last_info
+    save_image(done.image, out_path)
+    info = done.info
+    for warning in info.warnings:
+        tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
     return f"{out_path} ({info.engine}, {info.path}, {sum(info.ms.values()):.0f} ms)"
 
 
 def run(args: argparse.Namespace) -> int:
     """Single file: any problem is fatal. Folder: bad files are reported and skipped, the
     rest are still written, and the exit status is 2 if any failed."""
-    jobs = _jobs(args)
+    if not args.image.exists():
+        raise UsageError(f"{args.image}: no such file or folder")
+    if not args.image.is_dir():
+        job = _single_job(args)
+        editor = Editor.load(args.weights)
+        print(_edit_one(editor, job, args))
+        if editor.warning:
+            print(f"warning: {editor.warning}", file=sys.stderr)
+        return 0
+    jobs, problems = _folder_jobs(args)
     editor = Editor.load(args.weights)
-    failures = 0
-    if len(jobs) == 1:
-        print(_edit_one(editor, jobs[0], args))
-    else:
-        for job in tqdm(jobs, unit="img"):
-            try:
-                _edit_one(editor, job, args)
-            except (ValueError, OSError) as exc:
-                failures += 1
-                tqdm.write(f"error: {exc}", file=sys.stderr)
-        print(f"{len(jobs) - failures} of {len(jobs)} written to {jobs[0][4].parent}")
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    failures = len(problems)
+    out_dir = args.out or args.image.with_name(args.image.name + "_edited")
+    for job in tqdm(jobs, unit="img"):
+        try:
+            _edit_one(editor, job, args)
+        except (ValueError, OSError) as exc:
+            failures += 1
+            tqdm.write(f"error: {exc}", file=sys.stderr)
+    print(f"{len(jobs) + len(problems) - failures} of {len(jobs) + len(problems)} written to {out_dir}")
     if editor.warning:
         print(f"warning: {editor.warning}", file=sys.stderr)
     return 2 if failures else 0

@@ -16,12 +16,11 @@ import cv2
 import numpy as np
 from PIL import Image
 
-from sketch.strokes import color_hints, layer_to_binary
-
 from .engines import FrameInputs, PConvEngine, TeleaEngine
 from .frame import Frame, from_frame, hints_to_frame, mask_to_frame, to_frame
 from .framing import plan_frame
-from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, ImageLike, layer_size, oriented, to_rgb
+from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
+from .inputs import read_inputs
 from .weights import build_generator, read_checkpoint, resolve_weights
 
 log = logging.getLogger("inpaint")
@@ -32,20 +31,32 @@ FALLBACK_WARNING = (
 )
 
 
-@dataclass
+@dataclass(frozen=True)
 class EditInfo:
-    """What the last edit() did, for logs and the app's status line."""
+    """What one edit() did, for logs and the app's status line."""
 
     engine: str
-    path: str  # "empty", "full", "crop" or "aligned"
+    path: str  # "full", "crop" or "aligned"
     note: str = ""
     frame_scale: float = 1.0
     feather: int = 0
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
     ms: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()  # usable but imperfect input, e.g. a malformed EXIF block
+
+
+@dataclass(frozen=True)
+class EditResult:
+    """An edited photo and what was done to it (`Editor.edit(..., return_info=True)`)."""
+
+    image: Image.Image
+    info: EditInfo
 
 
 class Editor:
+    """Loaded once, then shared: `edit` keeps no state between calls, so one Editor serves
+    many threads at once (the face detector is per thread, see inpaint/face/detect.py)."""
+
     def __init__(
         self,
         engine: PConvEngine | TeleaEngine,
@@ -57,7 +68,6 @@ class Editor:
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.warning = warning
-        self.last_info: EditInfo | None = None
 
     @property
     def engine(self) -> str:
@@ -91,67 +101,55 @@ class Editor:
         log.info("loaded %s from %s", checkpoint.name, checkpoint.source)
         return cls(engine, max_side, max_pixels)
 
-    # -- inputs -----------------------------------------------------------------------------
-    def _check_layer(self, layer: ImageLike, what: str, width: int, height: int) -> ImageLike:
-        if not isinstance(layer, (Image.Image, np.ndarray)):
-            raise ValueError(f"{what} must be a PIL image or a numpy array, not {type(layer).__name__}")
-        layer = oriented(layer)
-        if layer_size(layer) != (width, height):
-            w, h = layer_size(layer)
-            raise ValueError(f"{what} is {w}×{h} but the image is {width}×{height}; they must match")
-        return layer
-
-    # -- the edit ---------------------------------------------------------------------------
     def edit(
         self,
-        image: ImageLike,
-        mask: ImageLike,
-        sketch: ImageLike | None = None,
-        color: ImageLike | None = None,
+        image: Source,
+        mask: Source,
+        sketch: Source | None = None,
+        color: Source | None = None,
         faithfulness: float = 0.5,
         align: bool = True,
-    ) -> Image.Image:
-        """Redraw the masked region of `image`; returns a PIL RGB image of the same size.
+        *,
+        return_info: bool = False,
+    ) -> Image.Image | EditResult:
+        """Redraw the masked region of `image`; returns a PIL RGB image of the same size
+        carrying the photo's ICC profile and EXIF in `.info` (or, with `return_info`, an
+        `EditResult` with what was done).
 
+        Inputs are PIL images, arrays, file paths or bytes (rules: inpaint/inputs.py).
         mask: > 127 (or alpha > 127) = redraw. sketch: same rule, marked = stroke.
         color: RGBA, alpha > 127 = a colour hint of that RGB. faithfulness in [0, 1]:
         0 = follow the sketch exactly, 1 = loosely. Raises ValueError on bad input."""
         clock = time.perf_counter()
-        if not 0.0 <= float(faithfulness) <= 1.0:
-            raise ValueError(f"faithfulness must be in [0, 1], got {faithfulness}")
-        rgb = to_rgb(image, self.max_side, self.max_pixels)
-        height, width = rgb.shape[:2]
-        hole = layer_to_binary(self._check_layer(mask, "mask", width, height))
-        strokes = None if sketch is None else layer_to_binary(self._check_layer(sketch, "sketch", width, height))
-        hints = None if color is None else color_hints(self._check_layer(color, "color", width, height))
+        inputs = read_inputs(image, mask, sketch, color, faithfulness, self.max_side, self.max_pixels)
         ms = {"read": 1000 * (time.perf_counter() - clock)}
-
-        if not hole.any():
-            self.last_info = EditInfo(self.model_name, "empty", "empty mask: image returned unchanged", ms=ms)
-            return Image.fromarray(rgb)
+        rgb, hole = inputs.photo, inputs.hole
 
         clock = time.perf_counter()
         frame, note = plan_frame(rgb, hole, self.engine_impl.resolution, align)
         ms["detect"] = 1000 * (time.perf_counter() - clock)  # choosing the frame: face detection
         clock = time.perf_counter()
-        inputs = FrameInputs(to_frame(rgb, frame), mask_to_frame(hole, frame), level=float(faithfulness))
-        if strokes is not None and strokes.any():
-            inputs.sketch = mask_to_frame(strokes, frame, threshold=0.2) & inputs.hole
-        if hints is not None and hints[1].any():
-            inputs.color, inputs.color_mask = hints_to_frame(*hints, frame)
-            inputs.color_mask &= inputs.hole
+        framed = FrameInputs(to_frame(rgb, frame), mask_to_frame(hole, frame), level=inputs.faithfulness)
+        if inputs.strokes is not None:
+            framed.sketch = mask_to_frame(inputs.strokes, frame, threshold=0.2) & framed.hole
+        if inputs.hints is not None:
+            framed.color, framed.color_mask = hints_to_frame(*inputs.hints, frame)
+            framed.color_mask &= framed.hole
         ms["frame"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
-        filled = self.engine_impl.predict(inputs)
+        filled = self.engine_impl.predict(framed)
         ms["engine"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
         feather = feather_width(frame)
         out, box = paste_back(rgb, hole, filled, frame, feather)
         ms["paste"] = 1000 * (time.perf_counter() - clock)
-        self.last_info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms)
-        return Image.fromarray(out)
+        result = inputs.metadata.attach(Image.fromarray(out))
+        if not return_info:
+            return result
+        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings)
+        return EditResult(result, info)
 
 
 def feather_width(frame: Frame) -> int:

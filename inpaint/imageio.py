@@ -1,12 +1,16 @@
-"""Reading user images safely: any PIL mode or array layout in, H×W×3 uint8 RGB out.
+"""Reading user images safely, and writing results with the photo's own metadata.
 
-Every refusal is a ValueError whose message says what was wrong, so the CLI and the app
-can show it as it is.
+Any PIL mode or array layout in, H×W×3 uint8 RGB out. Every refusal is a ValueError whose
+message says what was wrong, so the CLI and the app can show it as it is. A photo's colour
+profile (ICC) and EXIF travel with it: `photo_metadata` reads them (orientation dropped,
+since the pixels are turned upright), `save_image` writes them back.
 """
 from __future__ import annotations
 
 import io
 import os
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -14,8 +18,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 DEFAULT_MAX_SIDE = 4096
 DEFAULT_MAX_PIXELS = 50_000_000
+ORIENTATION = 0x0112
 
 ImageLike = Image.Image | np.ndarray
+Source = ImageLike | str | os.PathLike | bytes
 
 
 def check_size(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
@@ -28,21 +34,88 @@ def check_size(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE, max_pi
         )
 
 
+def read_exif(img: Image.Image) -> tuple[Image.Exif | None, str]:
+    """(the EXIF block, "") or (None, why) when it is malformed: Pillow raises SyntaxError
+    (or worse) for a block that is not TIFF data; the pixels are still good."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "Corrupt EXIF data" warnings: we report it ourselves
+            if img.info.get("exif"):  # parsed afresh: Pillow raises once, then caches an empty block
+                Image.Exif().load(img.info["exif"])
+            return img.getexif(), ""
+    except Exception as exc:  # noqa: BLE001 — any parser failure means "no usable EXIF"
+        return None, f"the photo's EXIF block is malformed and was ignored ({type(exc).__name__})"
+
+
+def upright(img: Image.Image) -> Image.Image:
+    """`img` turned by its EXIF orientation (unchanged when there is none, or it is unreadable)."""
+    exif, _ = read_exif(img)
+    if exif is not None and exif.get(ORIENTATION, 1) != 1:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ImageOps.exif_transpose(img)
+    return img
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What a retouching tool keeps of the photo: its colour profile and camera data."""
+
+    icc_profile: bytes | None = None
+    exif: bytes | None = None
+    warning: str = ""
+
+    def attach(self, img: Image.Image) -> Image.Image:
+        """Put the metadata into `img.info`, where `save_image` (and Pillow's savers) find it."""
+        if self.icc_profile:
+            img.info["icc_profile"] = self.icc_profile
+        if self.exif:
+            img.info["exif"] = self.exif
+        return img
+
+
+def photo_metadata(img: Image.Image) -> Metadata:
+    """ICC profile and EXIF of a PIL photo, the orientation tag removed."""
+    icc = img.info.get("icc_profile") or None
+    exif, warning = read_exif(img)
+    data = None
+    if exif is not None and len(exif):
+        copy = Image.Exif()  # a copy: img's own EXIF object stays as it is
+        copy.load(exif.tobytes())
+        copy.pop(ORIENTATION, None)
+        data = copy.tobytes() if len(copy) else None
+    return Metadata(icc, data, warning)
+
+
+def save_image(img: Image.Image, path: str | os.PathLike, **options) -> None:
+    """Save with the ICC profile and EXIF held in `img.info` (Pillow's PNG writer ignores
+    `info["exif"]` unless asked)."""
+    for key in ("icc_profile", "exif"):
+        if img.info.get(key):
+            options.setdefault(key, img.info[key])
+    img.save(path, **options)
+
+
 def open_image(
     source: str | os.PathLike | bytes | io.IOBase,
     max_side: int = DEFAULT_MAX_SIDE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
 ) -> Image.Image:
     """Open and fully decode an image file, refusing non-images, truncated files and
-    oversized ones (checked from the header, before decoding: no decompression bombs)."""
+    oversized ones (checked from the header, before decoding: no decompression bombs).
+    The result is turned upright by its EXIF orientation and keeps the file's `info` (ICC
+    profile, EXIF)."""
     name = str(source) if isinstance(source, (str, os.PathLike)) else "image"
     if isinstance(source, bytes):
         source = io.BytesIO(source)
     try:
-        with Image.open(source) as img:
-            check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
-            img.load()
-            return ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img.copy()
+        with warnings.catch_warnings():
+            # Pillow warns about large headers on its own; check_size gives the one message
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
+                img.load()
+                return upright(img.copy())
     except FileNotFoundError:
         raise ValueError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -55,12 +128,38 @@ def open_image(
         raise ValueError(f"{name}: truncated or corrupt image ({exc})") from None
 
 
+def as_image(source: Source, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageLike:
+    """A PIL image or array from any supported source (file paths and bytes are decoded);
+    PIL images come back upright."""
+    if isinstance(source, (str, os.PathLike, bytes)):
+        source = open_image(source, max_side, max_pixels)
+    if isinstance(source, Image.Image):
+        check_size(*source.size, max_side=max_side, max_pixels=max_pixels)
+        return upright(source)
+    if isinstance(source, np.ndarray):
+        if source.ndim >= 2:
+            check_size(source.shape[1], source.shape[0], max_side, max_pixels)
+        return source
+    raise ValueError(f"expected a PIL image, a numpy array or a path, got {type(source).__name__}")
+
+
+def unit_float_to_uint8(arr: np.ndarray, what: str = "image") -> np.ndarray:
+    """A float array in [0, 1] as uint8; NaN, infinities and values outside [0, 1] (say,
+    a float array that holds 0–255) are refused rather than clipped into a white image."""
+    if not np.isfinite(arr).all():
+        raise ValueError(f"the {what} array holds NaN or infinite values")
+    lo, hi = float(arr.min(initial=0.0)), float(arr.max(initial=0.0))
+    if lo < 0.0 or hi > 1.0:
+        raise ValueError(f"a float {what} array must hold values in [0, 1], but it spans {lo:g} to {hi:g}; "
+                         f"pass uint8 for 0–255 values")
+    return np.rint(arr.astype(np.float64) * 255.0).astype(np.uint8)
+
+
 def _scale_to_uint8(arr: np.ndarray, top: float) -> np.ndarray:
     return np.clip(np.rint(arr.astype(np.float64) * (255.0 / top)), 0, 255).astype(np.uint8)
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:
-    img = ImageOps.exif_transpose(img) if img.getexif().get(0x0112, 1) != 1 else img
     mode = img.mode
     if mode.startswith("I;16") or mode in ("I", "F"):
         arr = np.asarray(img).astype(np.float64)
@@ -72,6 +171,10 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
             top = 255.0
         grey = _scale_to_uint8(arr, top)
         return np.repeat(grey[..., None], 3, axis=2)
+    if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
+        rgba = img.convert("RGBA")
+        if rgba.getchannel("A").getextrema()[0] < 255:  # transparent areas: flattened on white
+            img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), rgba)
     try:
         rgb = img.convert("RGB")
     except (ValueError, OSError) as exc:
@@ -93,9 +196,7 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     elif arr.dtype == np.uint16:
         arr = _scale_to_uint8(arr, 65535.0)
     elif np.issubdtype(arr.dtype, np.floating):
-        if not np.isfinite(arr).all():
-            raise ValueError("image array holds NaN or infinite values")
-        arr = _scale_to_uint8(np.clip(arr, 0.0, 1.0), 1.0)
+        arr = unit_float_to_uint8(arr)
     elif arr.dtype != np.uint8:
         raise ValueError(f"image array dtype must be uint8, uint16, bool or float in [0, 1], not {arr.dtype}")
     if arr.ndim == 2:
@@ -103,28 +204,11 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
-def to_rgb(
-    image: ImageLike | str | Path, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> np.ndarray:
-    """Any supported image (PIL in any mode, array, or a file path) as H×W×3 uint8 RGB,
-    EXIF orientation applied; alpha is dropped. Raises ValueError otherwise."""
-    if isinstance(image, (str, Path)):
-        image = open_image(image, max_side, max_pixels)
-    if isinstance(image, Image.Image):
-        check_size(*image.size, max_side=max_side, max_pixels=max_pixels)
-        return _pil_to_rgb(image)
-    if isinstance(image, np.ndarray):
-        if image.ndim >= 2:
-            check_size(image.shape[1], image.shape[0], max_side, max_pixels)
-        return _array_to_rgb(image)
-    raise ValueError(f"expected a PIL image, a numpy array or a path, got {type(image).__name__}")
-
-
-def oriented(layer: ImageLike) -> ImageLike:
-    """A layer with its EXIF orientation applied (arrays pass through)."""
-    if isinstance(layer, Image.Image) and layer.getexif().get(0x0112, 1) != 1:
-        return ImageOps.exif_transpose(layer)
-    return layer
+def to_rgb(image: Source, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
+    """Any supported image (PIL in any mode, array, a file path or bytes) as H×W×3 uint8
+    RGB, EXIF orientation applied, transparency flattened on white. Raises ValueError."""
+    image = as_image(image, max_side, max_pixels)
+    return _pil_to_rgb(image) if isinstance(image, Image.Image) else _array_to_rgb(image)
 
 
 def layer_size(layer: ImageLike) -> tuple[int, int]:

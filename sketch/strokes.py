@@ -36,8 +36,13 @@ def _as_array(layer: Image.Image | np.ndarray) -> np.ndarray:
         return arr.astype(np.uint8) * 255
     if arr.dtype == np.uint16:
         return (arr >> 8).astype(np.uint8)
-    if np.issubdtype(arr.dtype, np.floating):
-        return (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    if np.issubdtype(arr.dtype, np.floating):  # refused, not clipped: NaN would read as "empty"
+        if not np.isfinite(arr).all():
+            raise ValueError("the layer array holds NaN or infinite values")
+        if arr.size and (arr.min() < 0.0 or arr.max() > 1.0):
+            raise ValueError(f"a float layer array must hold values in [0, 1], but it spans {arr.min():g} to "
+                             f"{arr.max():g}; pass uint8 for 0–255 values")
+        return (arr * 255.0 + 0.5).astype(np.uint8)
     if arr.dtype != np.uint8:
         raise ValueError(f"layer arrays must be bool, uint8, uint16 or float in [0, 1], not {arr.dtype}")
     return arr

@@ -20,6 +20,19 @@ def synthetic_face(width: int = 280, height: int = 300, seed: int = 0) -> np.nda
     return np.clip(image + rng.normal(0, 4, image.shape), 0, 255).astype(np.uint8)
 
 
+def with_malformed_exif(jpeg: bytes) -> bytes:
+    """The JPEG with an APP1 segment that says EXIF but holds no TIFF data (Pillow raises
+    SyntaxError when it parses it)."""
+    payload = b"Exif\x00\x00" + b"garbage!" * 8
+    return jpeg[:2] + b"\xff\xe1" + (len(payload) + 2).to_bytes(2, "big") + payload + jpeg[2:]
+
+
+def edit_info(editor, *args, **kwargs):
+    """(image, EditInfo) of one edit."""
+    done = editor.edit(*args, return_info=True, **kwargs)
+    return done.image, done.info
+
+
 @pytest.fixture(scope="session")
 def face_folder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("faces")

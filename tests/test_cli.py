@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageCms
 
+from conftest import with_malformed_exif
 from inpaint import GeneratorConfig, SketchPConvUNet, save_checkpoint
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,13 +48,13 @@ def test_truncated_png_exits_2_with_one_line(files):
     assert result.returncode == 2
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: bad.png: truncated or corrupt image"), result.stderr
+    assert len(lines) == 1 and lines[0].startswith("error: face.jpg: the mask: bad.png: truncated or corrupt"), lines
 
 
 def test_mismatched_mask_and_missing_weights_exit_2(files):
     Image.new("L", (10, 10)).save(files / "small.png")
     result = cli("--image", "face.jpg", "--mask", "small.png", "--weights", "w.safetensors", cwd=files)
-    assert result.returncode == 2 and "mask is 10×10 but the image is 160×120" in result.stderr
+    assert result.returncode == 2 and "the mask is 10×10 but the photo is 160×120" in result.stderr
     result = cli("--image", "face.jpg", "--mask", "mask.png", "--weights", "nope.safetensors", cwd=files)
     assert result.returncode == 2 and result.stderr.strip() == "error: nope.safetensors: no such weights file"
     assert "Traceback" not in result.stderr
@@ -74,9 +75,70 @@ def test_folder_mode_writes_good_files_and_reports_bad_ones(files):
     assert "2 of 3 written" in result.stdout
 
 
-def test_folder_mode_needs_a_mask_per_image(files):
+def test_folder_mode_skips_an_image_without_a_mask_and_writes_the_rest(files):
     (files / "imgs").mkdir()
     (files / "masks").mkdir()
-    (files / "imgs" / "a.jpg").write_bytes((files / "face.jpg").read_bytes())
-    result = cli("--image", "imgs", "--mask", "masks", cwd=files)
-    assert result.returncode == 2 and "no mask in masks for 1 image(s), e.g. a" in result.stderr
+    for name in ("a", "b"):
+        (files / "imgs" / f"{name}.jpg").write_bytes((files / "face.jpg").read_bytes())
+    (files / "masks" / "b.png").write_bytes((files / "mask.png").read_bytes())
+    result = cli("--image", "imgs", "--mask", "masks", "--out", "edited", "--weights", "w.safetensors", cwd=files)
+    assert result.returncode == 2
+    assert [p.name for p in (files / "edited").iterdir()] == ["b.png"]
+    assert "error: imgs/a.jpg: no mask named a.* in masks; skipped" in result.stderr
+    assert "1 of 2 written" in result.stdout
+
+
+def test_folder_mode_refuses_to_write_over_its_inputs(files):
+    (files / "imgs").mkdir()
+    (files / "imgs" / "a.png").write_bytes((files / "mask.png").read_bytes())
+    before = (files / "imgs" / "a.png").read_bytes()
+    result = cli("--image", "imgs", "--mask", "imgs", "--out", "imgs", "--weights", "w.safetensors", cwd=files)
+    assert result.returncode == 2 and "is an input folder; choose another --out" in result.stderr
+    assert (files / "imgs" / "a.png").read_bytes() == before
+    result = cli("--image", "face.jpg", "--mask", "mask.png", "--out", "mask.png", "--weights", "w.safetensors",
+                 cwd=files)
+    assert result.returncode == 2 and "is an input file" in result.stderr
+
+
+def test_folder_mode_reports_two_images_sharing_a_name(files):
+    (files / "imgs").mkdir()
+    (files / "masks").mkdir()
+    for name in ("a.jpg", "a.png", "b.jpg"):
+        (files / "imgs" / name).write_bytes((files / "face.jpg").read_bytes())
+    for name in ("a", "b"):
+        (files / "masks" / f"{name}.png").write_bytes((files / "mask.png").read_bytes())
+    result = cli("--image", "imgs", "--mask", "masks", "--out", "edited", "--weights", "w.safetensors", cwd=files)
+    assert result.returncode == 2
+    assert "images a.jpg and a.png share the name 'a': rename one" in result.stderr
+    assert [p.name for p in (files / "edited").iterdir()] == ["b.png"]
+
+
+def test_malformed_exif_is_a_warning_and_the_edit_is_written(files):
+    (files / "bad_exif.jpg").write_bytes(with_malformed_exif((files / "face.jpg").read_bytes()))
+    result = cli("--image", "bad_exif.jpg", "--mask", "mask.png", "--out", "out.png", "--weights", "w.safetensors",
+                 cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert Image.open(files / "out.png").size == (160, 120)
+    assert result.stderr.strip() == "warning: bad_exif.jpg: the photo's EXIF block is malformed and was ignored (SyntaxError)"
+
+
+def test_a_huge_header_is_one_line_without_pillow_warnings(files):
+    header = Image.new("1", (10000, 10000))  # 12 MB of bits, but the header alone says 100 MP
+    header.save(files / "huge.png")
+    result = cli("--image", "huge.png", "--mask", "mask.png", "--weights", "w.safetensors", cwd=files)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: huge.png: image is 10000×10000; the limit is 4096 px on a side and 50 MP; downscale it first"]
+
+
+def test_output_keeps_the_photos_icc_profile_and_exif(files):
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "SketchFace Test Camera"  # Make
+    Image.open(files / "face.jpg").save(files / "tagged.jpg", icc_profile=icc, exif=exif, quality=95)
+    result = cli("--image", "tagged.jpg", "--mask", "mask.png", "--out", "out.jpg", "--weights", "w.safetensors",
+                 cwd=files)
+    assert result.returncode == 0, result.stderr
+    out = Image.open(files / "out.jpg")
+    assert out.info.get("icc_profile") == icc
+    assert out.getexif().get(0x010F) == "SketchFace Test Camera"

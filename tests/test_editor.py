@@ -5,10 +5,11 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from PIL import Image
+from PIL import Image, ImageCms
 
 from inpaint import Editor, GeneratorConfig, SketchPConvUNet, save_checkpoint
-from inpaint.imageio import open_image, to_rgb
+from conftest import edit_info, with_malformed_exif
+from inpaint.imageio import open_image, save_image, to_rgb
 
 
 @pytest.fixture(scope="module")
@@ -60,8 +61,7 @@ def assert_untouched_outside(result: Image.Image, original: np.ndarray, mask: np
 def test_pixels_outside_mask_and_feather_are_byte_identical(net_editor, align, size):
     image = photo(*size)
     mask = ellipse_mask(*size)
-    result = net_editor.edit(image, mask, align=align)
-    info = net_editor.last_info
+    result, info = edit_info(net_editor, image, mask, align=align)
     assert info.path == ("crop" if align else "full") and info.feather >= 2
     out = assert_untouched_outside(result, image, mask, info.feather)
     assert (out[mask > 127] != image[mask > 127]).any()  # and the hole was redrawn
@@ -72,8 +72,8 @@ def test_mask_at_the_border_and_two_blobs(net_editor):
     mask = np.zeros((200, 300), np.uint8)
     mask[:30, 250:] = 255  # corner
     mask[150:190, 10:40] = 255  # far away: one crop must cover both
-    result = net_editor.edit(image, mask)
-    out = assert_untouched_outside(result, image, mask, net_editor.last_info.feather)
+    result, info = edit_info(net_editor, image, mask)
+    out = assert_untouched_outside(result, image, mask, info.feather)
     assert (out[:30, 250:] != image[:30, 250:]).any() and (out[150:190, 10:40] != image[150:190, 10:40]).any()
 
 
@@ -82,16 +82,17 @@ def test_telea_fallback_fills_the_hole_from_its_surroundings(telea_editor):
     image[80:120, 80:120] = 0  # a black square to remove
     mask = np.zeros((200, 200), np.uint8)
     mask[75:125, 75:125] = 255
-    out = np.asarray(telea_editor.edit(image, mask))
+    result, info = edit_info(telea_editor, image, mask)
+    out = np.asarray(result)
     error = np.abs(out[80:120, 80:120].astype(int) - (40, 160, 90))
     assert error.mean() <= 5 and error.max() <= 12  # the black square (error 160) is gone
-    assert telea_editor.last_info.engine == "opencv-telea"
+    assert info.engine == "opencv-telea"
 
 
-def test_empty_mask_returns_the_image_unchanged(net_editor):
+def test_empty_mask_is_refused(net_editor):
     image = photo()
-    result = net_editor.edit(image, np.zeros(image.shape[:2], np.uint8))
-    assert np.array_equal(np.asarray(result), image) and net_editor.last_info.path == "empty"
+    with pytest.raises(ValueError, match="the mask is empty"):
+        net_editor.edit(image, np.zeros(image.shape[:2], np.uint8))
 
 
 def test_full_mask_still_answers(net_editor):
@@ -111,10 +112,10 @@ def test_cmyk_jpeg_1023x767(net_editor):
     cmyk = _reopen(Image.fromarray(rgb).convert("CMYK"), "JPEG", quality=95)
     assert cmyk.mode == "CMYK"
     mask = ellipse_mask(1023, 767)
-    result = net_editor.edit(cmyk, mask)
+    result, info = edit_info(net_editor, cmyk, mask)
     assert result.size == (1023, 767)
     original = to_rgb(cmyk)
-    assert_untouched_outside(result, original, mask, net_editor.last_info.feather)
+    assert_untouched_outside(result, original, mask, info.feather)
     assert np.abs(original.astype(int) - rgb).mean() < 6  # the CMYK round trip kept the colours
 
 
@@ -148,7 +149,7 @@ def test_exif_rotated_photo_is_edited_upright(net_editor):
 
 def test_mismatched_sizes_are_a_clear_error(net_editor):
     image = photo(320, 240)
-    with pytest.raises(ValueError, match=r"mask is 300×240 but the image is 320×240"):
+    with pytest.raises(ValueError, match=r"the mask is 300×240 but the photo is 320×240; they must match"):
         net_editor.edit(image, np.zeros((240, 300), np.uint8))
     with pytest.raises(ValueError, match=r"sketch is 10×10"):
         net_editor.edit(image, ellipse_mask(320, 240), sketch=np.zeros((10, 10), np.uint8))
@@ -159,7 +160,7 @@ def test_bad_inputs_are_clear_errors(net_editor):
     mask = ellipse_mask(64, 64)
     with pytest.raises(ValueError, match="colour hints need an alpha channel"):
         net_editor.edit(image, mask, color=Image.new("RGB", (64, 64)))
-    with pytest.raises(ValueError, match="faithfulness must be in"):
+    with pytest.raises(ValueError, match="faithfulness must be from 0"):
         net_editor.edit(image, mask, faithfulness=1.5)
     with pytest.raises(ValueError, match="expected a PIL image"):
         net_editor.edit(12345, mask)
@@ -171,6 +172,43 @@ def test_bad_inputs_are_clear_errors(net_editor):
         net_editor.edit(np.full((64, 64, 3), np.nan, np.float32), mask)
     with pytest.raises(ValueError, match="H×W"):
         net_editor.edit(np.zeros((64, 64, 5), np.uint8), mask)
+
+
+def test_float_arrays_outside_0_1_and_nan_masks_are_refused(net_editor):
+    image = photo(64, 64)
+    mask = ellipse_mask(64, 64)
+    with pytest.raises(ValueError, match=r"float image array must hold values in \[0, 1\], but it spans .* to 2\d\d"):
+        net_editor.edit(image.astype(np.float64), mask)  # 0–255 held in floats: not silently clipped to white
+    with pytest.raises(ValueError, match="the mask: the layer array holds NaN"):
+        net_editor.edit(image, np.full((64, 64), np.nan))
+    ok = net_editor.edit(image.astype(np.float64) / 255.0, (mask > 127).astype(np.float32))
+    assert ok.size == (64, 64)
+
+
+def test_malformed_exif_gives_a_result_with_a_warning(net_editor):
+    buffer = io.BytesIO()
+    Image.fromarray(photo(96, 80)).save(buffer, "JPEG", quality=95)
+    done = net_editor.edit(with_malformed_exif(buffer.getvalue()), ellipse_mask(96, 80), return_info=True)
+    assert done.image.size == (96, 80)
+    assert done.info.warnings == ("the photo's EXIF block is malformed and was ignored (SyntaxError)",)
+
+
+def test_result_keeps_the_icc_profile_and_exif_with_orientation_reset(net_editor):
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    stored = Image.fromarray(np.ascontiguousarray(np.rot90(photo(120, 90), k=1)))
+    exif = stored.getexif()
+    exif[0x0112] = 6  # turned upright on reading
+    exif[0x010F] = "Test Camera"
+    img = _reopen(stored, "JPEG", exif=exif, icc_profile=icc, quality=95)
+    result = net_editor.edit(img, ellipse_mask(120, 90))
+    assert result.size == (120, 90) and result.info["icc_profile"] == icc
+    kept = Image.Exif()
+    kept.load(result.info["exif"])
+    assert kept.get(0x010F) == "Test Camera" and 0x0112 not in kept
+    buffer = io.BytesIO()
+    save_image(result, buffer, format="PNG")  # what the app's download and the CLI write
+    again = Image.open(buffer)
+    assert again.info["icc_profile"] == icc and again.getexif().get(0x010F) == "Test Camera"
 
 
 def test_huge_images_are_refused_before_decoding(net_editor, tmp_path):
@@ -201,9 +239,9 @@ def test_layers_follow_the_alpha_or_luminance_rule(net_editor):
     rgba[30:50, 40:60] = (255, 0, 0, 255)  # a red opaque stroke on a transparent layer
     a = np.asarray(net_editor.edit(image, Image.fromarray(rgba, "RGBA")))
     opaque = Image.fromarray(ellipse_mask(100, 80)).convert("RGBA")  # white on black, fully opaque
-    b = net_editor.edit(image, opaque)
+    b, info = edit_info(net_editor, image, opaque)
     assert (a[30:50, 40:60] != image[30:50, 40:60]).any()
-    assert_untouched_outside(b, image, ellipse_mask(100, 80), net_editor.last_info.feather)
+    assert_untouched_outside(b, image, ellipse_mask(100, 80), info.feather)
 
 
 def test_sketch_and_colour_steer_the_hole_only(net_editor):
@@ -214,7 +252,8 @@ def test_sketch_and_colour_steer_the_hole_only(net_editor):
     color = np.zeros((256, 256, 4), np.uint8)
     cv2.line(color, (100, 140), (160, 140), (255, 0, 0, 255), 5)
     plain = np.asarray(net_editor.edit(image, mask))
-    guided = np.asarray(net_editor.edit(image, mask, sketch=sketch, color=color, faithfulness=0.0))
-    feather = net_editor.last_info.feather
+    guided, info = edit_info(net_editor, image, mask, sketch=sketch, color=color, faithfulness=0.0)
+    guided = np.asarray(guided)
+    feather = info.feather
     assert (plain[mask > 127] != guided[mask > 127]).any()
     assert_untouched_outside(Image.fromarray(guided), image, mask, feather)

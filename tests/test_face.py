@@ -3,6 +3,7 @@
 skimage's `astronaut()` (public domain) is the only face: pasted rotated and scaled into
 large synthetic canvases, so the expected landmark positions are known exactly.
 """
+import threading
 from functools import lru_cache
 
 import cv2
@@ -12,10 +13,12 @@ import torch
 from PIL import Image
 
 from inpaint import Editor, GeneratorConfig, SketchPConvUNet
+from conftest import edit_info
 from inpaint.engines import PConvEngine
-from inpaint.face import CANONICAL, PARTS, align_face, detect_faces, face_part_mask, grey_image, key_points, plan_aligned
+from inpaint.face import CANONICAL, PARTS, detect_faces, face_part_mask, grey_image, key_points, plan_aligned
 from inpaint.face import detect as detect_module
 from skimage.data import astronaut
+from train.prepare import aligned_face
 
 SIZE = 256
 HEAD = (slice(20, 300), slice(90, 370))  # the astronaut's head and some background
@@ -107,22 +110,49 @@ def test_rotated_and_scaled_face_lands_on_the_canonical_points(source, scale, an
     assert up[1] < 0 and abs(up[0]) < 0.1 * abs(up[1])  # the face's up is the frame's up
 
 
-def test_align_face_for_training(source):
+def test_training_faces_are_aligned_to_the_editors_frame_with_their_landmarks(source):
     canvas, (landmarks,) = compose(source, 1600, 1200, [(2.0, -20.0, (700, 500))])
-    aligned, frame = align_face(Image.fromarray(canvas), 256)
+    aligned, frame_landmarks = aligned_face(canvas, 256)
     assert aligned.shape == (256, 256, 3) and aligned.dtype == np.uint8
-    assert_canonical(frame, landmarks)
-    again = detect_faces(grey_image(aligned))  # the aligned crop is an upright face
-    assert len(again) == 1 and np.abs(key_points(again[0].landmarks) - CANONICAL * 256).max() < 4
-    assert align_face(_background(400, 300)) is None
+    assert np.abs(key_points(frame_landmarks) - CANONICAL * 256).max() < 3  # the editor's canonical frame
+    again = detect_faces(grey_image(aligned))  # the aligned crop is an upright face, landmarks where stored
+    assert len(again) == 1 and np.abs(again[0].landmarks - frame_landmarks).max() < 6
+    assert aligned_face(_background(400, 300), 256) is None
+
+
+def test_one_editor_from_four_threads_gives_the_sequential_results(editor, source):
+    """dlib's detector is not reentrant: shared, it crashed the process or returned garbage."""
+    jobs = []
+    for k, (width, scale, angle) in enumerate([(900, 1.0, 0.0), (1200, 1.6, 15.0), (1000, 1.3, -10.0), (800, 0.8, 5.0)]):
+        canvas, (landmarks,) = compose(source, width, 700, [(scale, angle, (width // 2, 350))])
+        jobs.append((canvas, mouth_mask(canvas.shape[:2], landmarks), k % 2 == 0))
+    jobs += [(canvas, mask, not align) for canvas, mask, align in jobs]  # align on and off for each photo
+    expected = [editor.edit(canvas, mask, align=align, return_info=True) for canvas, mask, align in jobs]
+    assert {e.info.path for e in expected} == {"aligned", "full"}
+    results: dict[tuple[int, int], tuple] = {}
+
+    def work(thread: int) -> None:
+        for round_ in range(3):
+            k = (thread + round_) % len(jobs)
+            done = editor.edit(*jobs[k][:2], align=jobs[k][2], return_info=True)
+            results[thread, round_] = (k, np.asarray(done.image), done.info.path, done.info.box)
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert len(results) == 12
+    for k, image, path, box in results.values():
+        assert np.array_equal(image, np.asarray(expected[k].image))
+        assert (path, box) == (expected[k].info.path, expected[k].info.box)  # the info is this edit's own
 
 
 # -- the editor on photo-sized inputs -------------------------------------------------------
 def test_edit_a_tilted_face_in_a_large_photo(editor, source):
     canvas, (landmarks,) = compose(source, 3000, 2200, [(2.2, 18.0, (1200, 1300))])
     mask = mouth_mask(canvas.shape[:2], landmarks)
-    result = editor.edit(canvas, mask)
-    info = editor.last_info
+    result, info = edit_info(editor, canvas, mask)
     assert info.path == "aligned" and "aligned to the face" in info.note
     assert {"detect", "frame", "engine", "paste"} <= set(info.ms)
     assert_local_edit(result, canvas, mask, info.feather)
@@ -133,9 +163,9 @@ def test_small_face_under_the_mask_in_a_4000px_photo(editor, source):
     face_width = np.ptp(landmarks[:17, 0])
     assert 70 < face_width < 95  # an ~80 px face in a 4000 px photo
     mask = mouth_mask(canvas.shape[:2], landmarks)
-    result = editor.edit(canvas, mask)
-    assert editor.last_info.path == "aligned", editor.last_info.note
-    assert_local_edit(result, canvas, mask, editor.last_info.feather)
+    result, info = edit_info(editor, canvas, mask)
+    assert info.path == "aligned", info.note
+    assert_local_edit(result, canvas, mask, info.feather)
 
 
 def test_one_eye_mask_on_a_larger_face(source):
@@ -164,19 +194,19 @@ def test_face_at_the_border(editor, source):
     mask = mouth_mask(canvas.shape[:2], landmarks)
     y = int(landmarks[48, 1])
     mask[y - 8 : y + 8, : int(landmarks[48, 0])] = 255  # from the mouth to the photo's edge
-    result = editor.edit(canvas, mask)
-    assert editor.last_info.path == "aligned"  # the frame sticks out: reflection fills it
-    assert editor.last_info.box[0] == 0
-    assert_local_edit(result, canvas, mask, editor.last_info.feather)
+    result, info = edit_info(editor, canvas, mask)
+    assert info.path == "aligned"  # the frame sticks out: reflection fills it
+    assert info.box[0] == 0
+    assert_local_edit(result, canvas, mask, info.feather)
 
 
 def test_grey_photo(editor, source):
     canvas, (landmarks,) = compose(source, 2400, 1800, [(1.8, -10.0, (1000, 800))])
     grey = Image.fromarray(canvas).convert("L")
     mask = mouth_mask(canvas.shape[:2], landmarks)
-    result = editor.edit(grey, mask)
-    assert editor.last_info.path == "aligned"
-    assert_local_edit(result, np.asarray(grey.convert("RGB")), mask, editor.last_info.feather)
+    result, info = edit_info(editor, grey, mask)
+    assert info.path == "aligned"
+    assert_local_edit(result, np.asarray(grey.convert("RGB")), mask, info.feather)
 
 
 # -- fallbacks ------------------------------------------------------------------------------
@@ -184,34 +214,35 @@ def test_no_face_crops_and_says_so(editor):
     image = _background(1200, 900).copy()
     mask = np.zeros((900, 1200), np.uint8)
     cv2.circle(mask, (600, 450), 60, 255, -1)
-    result = editor.edit(image, mask)
-    assert editor.last_info.path == "crop" and "no face found" in editor.last_info.note
-    assert_local_edit(result, image, mask, editor.last_info.feather)
+    result, info = edit_info(editor, image, mask)
+    assert info.path == "crop" and "no face found" in info.note
+    assert_local_edit(result, image, mask, info.feather)
 
 
 def test_mask_away_from_the_face_crops(editor, source):
     canvas, (landmarks,) = compose(source, 2000, 1500, [(1.5, 0.0, (500, 500))])
     mask = np.zeros(canvas.shape[:2], np.uint8)
     cv2.circle(mask, (1700, 1200), 80, 255, -1)
-    editor.edit(canvas, mask)
-    assert editor.last_info.path == "crop" and "not on a face" in editor.last_info.note
+    _, info = edit_info(editor, canvas, mask)
+    assert info.path == "crop" and "not on a face" in info.note
 
 
 def test_mask_reaching_out_of_the_face_frame_crops(editor, source):
     canvas, (landmarks,) = compose(source, 2000, 1500, [(1.5, 0.0, (600, 600))])
     mask = mouth_mask(canvas.shape[:2], landmarks)
     mask[int(landmarks[57, 1]):, int(landmarks[48, 0]):int(landmarks[54, 0])] = 255  # down to the border
-    result = editor.edit(canvas, mask)
-    assert editor.last_info.path == "crop" and "outside the aligned frame" in editor.last_info.note
-    assert_local_edit(result, canvas, mask, editor.last_info.feather)
+    result, info = edit_info(editor, canvas, mask)
+    assert info.path == "crop" and "outside the aligned frame" in info.note
+    assert_local_edit(result, canvas, mask, info.feather)
 
 
 def test_tiny_image_skips_detection(editor):
     image = _background(60, 50).copy()
     mask = np.zeros((50, 60), np.uint8)
     mask[20:30, 20:40] = 255
-    assert editor.edit(image, mask).size == (60, 50)
-    assert editor.last_info.path == "crop" and "under 64 px" in editor.last_info.note
+    result, info = edit_info(editor, image, mask)
+    assert result.size == (60, 50)
+    assert info.path == "crop" and "under 64 px" in info.note
 
 
 def test_without_dlib_the_editor_crops(editor, source, monkeypatch):
@@ -220,8 +251,8 @@ def test_without_dlib_the_editor_crops(editor, source, monkeypatch):
 
     monkeypatch.setattr(detect_module, "load_models", missing)
     image, landmarks = source
-    editor.edit(image, mouth_mask(image.shape[:2], landmarks))
-    assert editor.last_info.path == "crop" and "dlib is not importable" in editor.last_info.note
+    _, info = edit_info(editor, image, mouth_mask(image.shape[:2], landmarks))
+    assert info.path == "crop" and "dlib is not importable" in info.note
 
 
 # -- face-part masks ------------------------------------------------------------------------

@@ -19,7 +19,7 @@ def create(settings: Settings | None = None, warm_up: bool = True) -> tuple[gr.B
     from . import ui
 
     settings = settings or Settings.from_env()
-    service = Service.start(warm_up=warm_up)
+    service = Service.start(warm_up=warm_up, concurrency=settings.concurrency)
     demo = ui.build(Handlers(service), settings)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     return demo, settings

@@ -10,7 +10,10 @@ SKETCHFACE_WEIGHTS_REPO   Hub model repo with the weights (read by `Editor.load(
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
+
+FILE_SIZE = re.compile(r"\s*\d+(\.\d+)?\s*(b|kb|mb|gb|tb)?\s*", re.IGNORECASE)  # what Gradio's parser accepts
 
 
 def _int(name: str, default: int, minimum: int = 1) -> int:
@@ -24,6 +27,15 @@ def _int(name: str, default: int, minimum: int = 1) -> int:
     if value < minimum:
         raise SystemExit(f"{name} must be at least {minimum}, not {value}")
     return value
+
+
+def _file_size(name: str, default: str) -> str:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    if not FILE_SIZE.fullmatch(text):
+        raise SystemExit(f"{name} must be a size such as 50mb, 2gb or 1000000 (bytes), not {text!r}")
+    return text
 
 
 @dataclass(frozen=True)
@@ -41,5 +53,5 @@ class Settings:
             port=_int("GRADIO_SERVER_PORT", 7860),
             concurrency=_int("SKETCHFACE_CONCURRENCY", 1),
             queue_size=_int("SKETCHFACE_QUEUE_SIZE", 16),
-            max_file_size=os.environ.get("SKETCHFACE_MAX_FILE_SIZE", "").strip() or "50mb",
+            max_file_size=_file_size("SKETCHFACE_MAX_FILE_SIZE", "50mb"),
         )

@@ -1,4 +1,4 @@
-"""Files in and out: uploads read with plain errors, results written as lossless PNGs.
+"""Results written as lossless PNGs (with the photo's ICC profile and EXIF), and layers as data URLs.
 
 Results are written by us (not by Gradio's `format=` encoder) to a unique name, then handed to
 Gradio as a path: Gradio copies a path into its cache atomically, whereas encoding an image
@@ -18,22 +18,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from inpaint.imageio import open_image
+from inpaint.imageio import save_image
 
 KEEP_SECONDS = 3600
 PNG_LEVEL = 3  # zlib level: lossless either way; 3 is ~3× faster than the default 6 on photos
-
-
-def read_upload(path: str | os.PathLike | None, role: str) -> Image.Image | None:
-    """Open an uploaded image (None stays None). The ValueError names the role and the file's
-    own name, not the server's temporary path."""
-    if path is None:
-        return None
-    try:
-        return open_image(path)
-    except ValueError as exc:
-        message = str(exc).replace(str(path), f"the {role} ({Path(path).name})")
-        raise ValueError(message) from None
 
 
 class ResultFiles:
@@ -50,7 +38,7 @@ class ResultFiles:
         picture = image if isinstance(image, Image.Image) else Image.fromarray(image)
         final = self.folder / f"{stem}-{uuid.uuid4().hex[:12]}.png"
         partial = final.with_suffix(".part")
-        picture.save(partial, format="PNG", compress_level=PNG_LEVEL)
+        save_image(picture, partial, format="PNG", compress_level=PNG_LEVEL)  # keeps ICC profile and EXIF
         os.replace(partial, final)
         return str(final)
 

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import functools
 import logging
+from pathlib import Path
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gradio as gr
 
 from . import examples
-from .files import ResultFiles, png_data_url, read_upload
-from .layers import binary_at, canvas_inputs, edit_inputs, photo_rgb, region_layer, split_editor_value
+from inpaint.imageio import to_rgb
+from inpaint.inputs import read_marks
+
+from .files import ResultFiles, png_data_url
+from .layers import region_layer, split_editor_value
 from .service import Service
 
 log = logging.getLogger("sketchface.app")
@@ -43,6 +47,14 @@ def user_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _with_file_names(exc: ValueError, paths: list[str | None]) -> ValueError:
+    """The error with the server's temporary upload paths replaced by the files' own names."""
+    text = str(exc)
+    for path in filter(None, paths):
+        text = text.replace(str(path), Path(path).name)
+    return ValueError(text)
+
+
 class Handlers:
     def __init__(self, service: Service, results: ResultFiles | None = None):
         self.service = service
@@ -50,23 +62,23 @@ class Handlers:
 
     @user_errors
     def edit(self, image: str | None, mask: str | None, sketch: str | None = None, color: str | None = None,
-             faithfulness: float = 0.5, align: bool = True) -> str:
+             faithfulness: float | None = 0.5, align: bool = True) -> str:
         """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
         transparent or white-on-black strokes; color: RGBA hints), the edited photo out as a PNG
-        of the same size."""
-        if image is None:
-            raise ValueError("no image was given")
-        inputs = edit_inputs(read_upload(image, "image"), read_upload(mask, "mask"),
-                             read_upload(sketch, "sketch"), read_upload(color, "color"))
-        result = self.service.edit(inputs, _faithfulness(faithfulness), bool(align))
+        of the same size, with the uploaded photo's ICC profile and EXIF."""
+        try:
+            result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
+                                       bool(align))
+        except ValueError as exc:
+            raise _with_file_names(exc, [image, mask, sketch, color]) from None
         return self.results.save(result.image, "edited")
 
     @user_errors
     def run_canvas(self, value: dict | None, faithfulness: float, align: bool) -> tuple[tuple[str, str], Any, str]:
         """Run on the editor's value: (before, after) for the slider, the download, the status line."""
-        inputs = canvas_inputs(value)
-        result = self.service.edit(inputs, _faithfulness(faithfulness), bool(align))
-        before = self.results.save(inputs.photo, "photo")
+        background, (mask, sketch, color) = split_editor_value(value)
+        result = self.service.edit(background, mask, sketch, color, faithfulness, bool(align))
+        before = self.results.save(to_rgb(background), "photo")
         after = self.results.save(result.image, "edited")
         status = result.status
         if self.service.warning:
@@ -77,35 +89,23 @@ class Handlers:
     def face_part(self, value: dict | None, label: str) -> str:
         """The named part of the face (a button label) as a Mask-coloured layer, as a data URL."""
         background, _ = split_editor_value(value)
-        region = self.service.face_part(photo_rgb(background), label)
+        region = self.service.face_part(to_rgb(background), label)
         return png_data_url(region_layer(region, MASK_RGBA))
 
     @user_errors
     def photo_edges(self, value: dict | None) -> str:
-        """The photo's thin edges inside the current mask, as a sketch layer data URL."""
+        """The photo's thin edges inside the current mask, as a sketch layer data URL; a
+        notice says which edge detector ran."""
         background, (mask, _, _) = split_editor_value(value)
-        photo = photo_rgb(background)
-        if mask is None:
+        photo = to_rgb(background)
+        hole = read_marks(mask, "Mask layer", (photo.shape[1], photo.shape[0]))
+        if hole is None:
             raise ValueError("the Mask layer is empty: paint the region first, the edges are taken from inside it")
-        hole = binary_at(mask, (photo.shape[1], photo.shape[0]), "Mask layer")
-        layer = self.service.photo_edges(photo, hole)
-        if self.service.edges_note:
-            gr.Info(self.service.edges_note)
-        return png_data_url(layer)
+        edges = self.service.photo_edges(photo, hole)
+        gr.Info(edges.note or "Edges from HED (the photo's own lines inside the mask).")
+        return png_data_url(edges.layer)
 
     def example_layers(self, key: str | None) -> tuple[str, ...]:
         """After a photo loads: the layers of the example it came from (data URLs, "" for
         none), and "" to clear the pending example so a later upload is left alone."""
         return (*examples.layer_urls(key or ""), "")
-
-
-def _faithfulness(value: float | None) -> float:
-    if value is None:
-        return 0.5
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"faithfulness must be a number from 0 to 1, not {value!r}") from None
-    if not 0.0 <= number <= 1.0:
-        raise ValueError(f"faithfulness must be from 0 (follow the sketch exactly) to 1 (loosely), not {number:g}")
-    return number
