@@ -17,13 +17,14 @@ import cv2
 import gradio as gr
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from webapp import Handlers, Service
-from webapp.layers import binary_at, canvas_inputs, hints_at
+from inpaint.inputs import read_hints, read_inputs, read_marks
 
 FEATHER = 16  # the editor's widest feather band, px: pixels farther than this from the mask never change
 # The server runs without $SKETCHFACE_WEIGHTS_REPO, so it uses checkpoints/ or the Telea fallback.
@@ -130,7 +131,7 @@ def test_edit_returns_the_photo_redrawn_only_inside_the_mask(client, files, app_
 
 @pytest.mark.parametrize("image, mask, kwargs, message", [
     ("text", "mask", {}, "not an image"),
-    ("photo", "empty", {}, "Mask layer is empty"),
+    ("photo", "empty", {}, "The mask is empty"),
     ("huge", "mask", {}, "4097×8; the limit is 4096 px"),
     ("photo", "mask", {"faithfulness": 1.5}, "Faithfulness must be from 0"),
 ])
@@ -149,7 +150,7 @@ def test_mask_of_another_shape_is_refused(client, files, tmp_path):
 
     Image.new("L", (50, 50), 255).save(tmp_path / "square.png")
     files = dict(files, square=tmp_path / "square.png")
-    with pytest.raises(AppError, match="Mask layer is 50×50 but the photo is 120×90"):
+    with pytest.raises(AppError, match="The mask is 50×50 but the photo is 120×90"):
         edit(client, files, mask="square")
 
 
@@ -245,9 +246,43 @@ def test_smaller_layers_are_scaled_up_without_grey_and_other_shapes_refused():
     small = np.zeros((150, 200, 4), np.uint8)  # the canvas at half the photo's size
     small[50:60, 80:81] = (0, 0, 0, 255)  # a 1-px line
     small[10:20, 10:20] = (200, 40, 40, 255)
-    mask = binary_at(small, (400, 300), "Mask layer")
+    mask = read_marks(small, "mask", (400, 300))
     assert mask.shape == (300, 400) and mask[100:120, 160:162].all() and mask.sum() == 20 * 2 + 20 * 20
-    hints = hints_at(small, (400, 300))
-    assert set(np.unique(hints[..., 3])) == {0, 255} and (hints[20:40, 20:40, :3] == (200, 40, 40)).all()
-    with pytest.raises(ValueError, match="Sketch layer is 100×100 but the photo is 400×300"):
-        canvas_inputs({"background": photo, "layers": [small, np.zeros((100, 100, 4), np.uint8)]})
+    rgb, hint = read_hints(small, (400, 300))
+    assert hint.sum() == mask.sum() and (rgb[20:40, 20:40] == (200, 40, 40)).all()
+    with pytest.raises(ValueError, match="the sketch is 100×100 but the photo is 400×300"):
+        read_inputs(photo, small, np.zeros((100, 100, 4), np.uint8))
+
+
+# -- concurrency -------------------------------------------------------------------------------
+def test_with_concurrency_2_two_requests_run_at_once(files):
+    """Each edit waits at a two-party barrier inside the engine: the requests finish only if
+    both are inside `Editor.edit` at the same time (one at a time, the barrier breaks)."""
+    import threading
+
+    from gradio_client import Client, handle_file
+
+    import webapp
+    from webapp.config import Settings
+
+    settings = Settings("127.0.0.1", free_port(), concurrency=2, queue_size=8, max_file_size="50mb")
+    service = Service.start(warm_up=False, concurrency=2)
+    assert torch.get_num_threads() == max(1, (os.cpu_count() or 1) // 2)
+    barrier, real_edit = threading.Barrier(2, timeout=20), service.editor.edit
+
+    def edit_when_both_are_in(*args, **kwargs):
+        barrier.wait()
+        return real_edit(*args, **kwargs)
+
+    service.editor.edit = edit_when_both_are_in
+    demo, _ = webapp.create(settings, service=service)
+    demo.launch(server_name=settings.host, server_port=settings.port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{settings.port}/", verbose=False)
+        jobs = [client.submit(handle_file(files["photo"]), handle_file(files["mask"]), None, None, 0.5, False,
+                              api_name="/edit") for _ in range(2)]
+        for job in jobs:
+            check_edit(job.result(timeout=120), files)
+    finally:
+        demo.close()
+        torch.set_num_threads(os.cpu_count() or 1)

@@ -14,12 +14,14 @@ from .handlers import Handlers
 from .service import Service
 
 
-def create(settings: Settings | None = None, warm_up: bool = True) -> tuple[gr.Blocks, Settings]:
-    """Load the model once, build the page, enable the queue; return (demo, settings)."""
+def create(settings: Settings | None = None, warm_up: bool = True,
+           service: Service | None = None) -> tuple[gr.Blocks, Settings]:
+    """Load the model once (unless a `service` is given), build the page, enable the queue
+    with `settings.concurrency` edits at once; return (demo, settings)."""
     from . import ui
 
     settings = settings or Settings.from_env()
-    service = Service.start(warm_up=warm_up, concurrency=settings.concurrency)
+    service = service or Service.start(warm_up=warm_up, concurrency=settings.concurrency)
     demo = ui.build(Handlers(service), settings)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     return demo, settings
