@@ -1,9 +1,11 @@
 """The model's square working frame inside a photo, and moving pixels in and out of it.
 
 A `Frame` is a similarity transform (2×3 matrix, image x,y → frame u,v) plus the frame's
-side in pixels. A crop around the mask, the whole image letterboxed, and a face aligned to
-the canonical CelebA-HQ/FFHQ frame are all frames; only the matrix differs, so the same
-three functions serve every path:
+side in pixels. A crop around the mask (`crop_frame`), the whole image letterboxed
+(`full_frame`), and a face aligned to the canonical CelebA-HQ/FFHQ frame (`face_frame`,
+with `CANONICAL` the one definition of that frame, shared by the editor, the face-part
+masks and the training data) are all frames; only the matrix differs, so the same three
+functions serve every path:
 
 * `to_frame` samples an image into the frame (area prefilter before a large reduction,
   so a 4000-px photo does not alias; reflection outside the photo, so the network sees
@@ -50,6 +52,70 @@ def square_frame(x0: float, y0: float, side: float, size: int, kind: str) -> Fra
     """The axis-aligned square [x0, x0+side) × [y0, y0+side) of the image, scaled to `size`."""
     s = size / side
     return Frame(np.array([[s, 0.0, -x0 * s], [0.0, s, -y0 * s]]), size, kind)
+
+
+# Where the eye centres and the mouth centre sit in the canonical frame, as fractions of its
+# side (image-left eye first). Measured, not assumed: `python -m inpaint.face.measure
+# ../shared/faces/train 200` runs the detector and landmarks over the first 200 CelebA-HQ
+# training images (a face was found in 196) and prints the per-coordinate median of the eye
+# centres (mean of points 36–41 / 42–47) and the mouth centre (48–67); interquartile range
+# ≈ 0.007 for the eyes, ≈ 0.02 for the mouth.
+CANONICAL = np.array([[0.3757, 0.4816], [0.6223, 0.4816], [0.4978, 0.7475]])
+
+CONTEXT = 0.5  # crop_frame's margin on each side of the mask's box, as a fraction of its longer side
+MIN_MARGIN = 16
+
+
+def key_points(landmarks: np.ndarray) -> np.ndarray:
+    """3×2: the two eye centres (image-left first) and the mouth centre of 68 landmarks."""
+    return np.stack([landmarks[36:42].mean(0), landmarks[42:48].mean(0), landmarks[48:68].mean(0)])
+
+
+def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """The 2×3 similarity (rotation, uniform scale, shift) that maps the points `src` onto
+    `dst` with the least squared error, in closed form (with z = x + iy it is z ↦ a z + t)."""
+    src, dst = np.asarray(src, np.float64), np.asarray(dst, np.float64)
+    sc, dc = src.mean(0), dst.mean(0)
+    p, q = src - sc, dst - dc
+    norm = float((p**2).sum())
+    if norm == 0:
+        raise ValueError("the points to align coincide")
+    a = float((p * q).sum()) / norm
+    b = float((p[:, 0] * q[:, 1] - p[:, 1] * q[:, 0]).sum()) / norm
+    rot = np.array([[a, -b], [b, a]])
+    return np.c_[rot, dc - rot @ sc]
+
+
+def face_frame(landmarks: np.ndarray, size: int) -> Frame:
+    """The face with these 68 landmarks aligned to the canonical frame at `size`×`size`."""
+    return Frame(fit_similarity(key_points(landmarks), CANONICAL * size), size, "aligned")
+
+
+def full_frame(width: int, height: int, size: int) -> Frame:
+    """The whole image, letterboxed into a square (reflected context fills the bars)."""
+    side = max(width, height)
+    return square_frame((width - side) / 2.0, (height - side) / 2.0, side, size, "full")
+
+
+def crop_frame(hole: np.ndarray, size: int) -> Frame:
+    """A square around the mask with as much context again on each side (as IOPaint's crop
+    strategy), kept inside the photo where it fits, never smaller than the model's
+    resolution when the photo is that large, so small edits run at native resolution."""
+    height, width = hole.shape
+    ys, xs = np.nonzero(hole)
+    bx0, bx1, by0, by1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    extent = max(bx1 - bx0, by1 - by0)
+    side = extent + 2 * max(MIN_MARGIN, CONTEXT * extent)
+    side = max(side, min(size, max(width, height)))
+    cx, cy = (bx0 + bx1) / 2.0, (by0 + by1) / 2.0
+
+    def place(center: float, length: int) -> float:
+        if side > length:  # the window spans the photo: centre it, reflection fills the rest
+            return (length - side) / 2.0
+        # slide the window inside the photo: real context beats reflected context
+        return float(np.clip(center - side / 2.0, 0.0, length - side))
+
+    return square_frame(place(cx, width), place(cy, height), side, size, "crop")
 
 
 def _prefiltered(src: np.ndarray, frame: Frame) -> tuple[np.ndarray, np.ndarray]:

@@ -15,7 +15,8 @@ from PIL import Image
 from inpaint import Editor, GeneratorConfig, SketchPConvUNet
 from conftest import edit_info
 from inpaint.engines import PConvEngine
-from inpaint.face import CANONICAL, PARTS, detect_faces, face_part_mask, grey_image, key_points, plan_aligned
+from inpaint.face import CANONICAL, PARTS, detect_faces, face_part_mask, grey_image, key_points
+from inpaint.framing import plan_aligned
 from inpaint.face import detect as detect_module
 from skimage.data import astronaut
 from train.prepare import aligned_face

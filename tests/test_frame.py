@@ -2,8 +2,7 @@
 import cv2
 import numpy as np
 
-from inpaint.frame import Frame, from_frame, mask_to_frame, to_frame
-from inpaint.framing import crop_frame, full_frame
+from inpaint.frame import Frame, crop_frame, from_frame, full_frame, mask_to_frame, to_frame
 
 
 def rotated_frame(cx, cy, side, angle_deg, size) -> Frame:

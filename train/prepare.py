@@ -48,7 +48,7 @@ def aligned_face(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | 
     faces = detect_faces(grey_image(rgb))
     if not faces:
         return None
-    frame = face_frame(faces[0], size)
+    frame = face_frame(faces[0].landmarks, size)
     landmarks = faces[0].landmarks @ frame.matrix[:, :2].T + frame.matrix[:, 2]
     return to_frame(rgb, frame), landmarks.astype(np.float32)
 

@@ -10,15 +10,15 @@ from OpenCV 5 and give boxes only, no landmarks; CNN detectors need a separate w
 download or a GPU to be quick. Caveat: the 68-point model was trained on iBUG 300-W,
 whose licence does not allow commercial use.
 
-Nothing here imports gradio, and dlib is imported lazily: without it, `plan_aligned`
-reports why and the editor crops around the mask instead.
+Nothing here imports gradio, and dlib is imported lazily: without it, the editor's
+`framing.plan_aligned` reports why and crops around the mask instead. The canonical frame
+itself (`CANONICAL`, `face_frame`) is geometry and lives in `inpaint/frame.py`.
 """
-from .align import CANONICAL, align_face, face_frame, fit_similarity, key_points
-from .choose import plan_aligned
+from ..frame import CANONICAL, face_frame, fit_similarity, key_points
 from .detect import Face, FaceDetectorUnavailable, detect_faces, grey_image, load_models
 from .parts import PARTS, face_part_mask
 
 __all__ = [
-    "CANONICAL", "PARTS", "Face", "FaceDetectorUnavailable", "align_face", "detect_faces", "face_frame",
-    "face_part_mask", "fit_similarity", "grey_image", "key_points", "load_models", "plan_aligned",
+    "CANONICAL", "PARTS", "Face", "FaceDetectorUnavailable", "detect_faces", "face_frame",
+    "face_part_mask", "fit_similarity", "grey_image", "key_points", "load_models",
 ]

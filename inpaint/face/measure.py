@@ -1,4 +1,4 @@
-"""How `align.CANONICAL` was measured: `python -m inpaint.face.measure FOLDER [COUNT]`.
+"""How `inpaint.frame.CANONICAL` was measured: `python -m inpaint.face.measure FOLDER [COUNT]`.
 
 Runs the detector and landmarks over the first COUNT (by name) `celebahq_*.jpg` images of
 FOLDER, which are already CelebA-HQ-aligned, and prints the median eye and mouth centres
@@ -12,7 +12,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .align import key_points
+from ..frame import key_points
 from .detect import detect_faces
 
 

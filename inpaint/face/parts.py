@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..imageio import ImageLike, to_rgb
-from .align import CANONICAL, fit_similarity, key_points
+from ..frame import CANONICAL, fit_similarity, key_points
 from .detect import MIN_IMAGE_SIDE, Face, detect_faces, grey_image
 
 PARTS = ("eyes", "eyebrows", "nose", "mouth", "jaw", "face", "hair")
