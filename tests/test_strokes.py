@@ -47,6 +47,24 @@ def test_one_pixel_diagonal_survives_downsampling(factor):
     assert bilinear.sum() < small.sum()  # what bilinear would have lost
 
 
+def test_antialiased_rgba_stroke_stays_a_connected_line():
+    layer = np.zeros((400, 400, 4), dtype=np.uint8)
+    cv2.line(layer, (10, 30), (390, 350), (20, 20, 20, 255), 1, cv2.LINE_AA)
+    binary = layer_to_binary(layer)
+    small = resize_max(binary, (100, 100))
+    for mask in (binary, small):
+        assert cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)[0] == 2
+    assert small[30 // 4, 10 // 4] and small[350 // 4, 390 // 4]
+
+
+def test_float_layers_outside_0_1_or_nan_are_refused_not_read_as_empty():
+    assert layer_to_binary(np.full((4, 4), 0.9)).all()
+    with pytest.raises(ValueError, match="NaN"):
+        layer_to_binary(np.full((4, 4), np.nan))
+    with pytest.raises(ValueError, match=r"values in \[0, 1\], but it spans 0 to 255"):
+        layer_to_binary(np.array([[0.0, 255.0]]))
+
+
 def test_upsampling_is_nearest():
     mask = np.zeros((4, 4), bool)
     mask[1, 2] = True

@@ -255,15 +255,6 @@ def random_mask(
     return canvas.astype(bool)
 
 
-def free_form_mask(rng: np.random.Generator, size: int | tuple[int, int], strokes: int = 4,
-                   params: MaskParams = MaskParams()) -> np.ndarray:
-    """A plain DeepFill-style mask of 1..`strokes` brush strokes, no ratio control."""
-    canvas = np.zeros(_shape(size), np.uint8)
-    for _ in range(int(rng.integers(1, strokes + 1))):
-        free_form_stroke(canvas, rng, params)
-    return canvas.astype(bool)
-
-
 # ---- the fixed evaluation set ---------------------------------------------------------------
 
 def bucket_name(lo: float, hi: float) -> str:
