@@ -43,6 +43,8 @@ class EditInfo:
     box: tuple[int, int, int, int] = (0, 0, 0, 0)
     ms: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()  # usable but imperfect input, e.g. a malformed EXIF block
+    sketch_pixels: int = 0  # sketch-line and colour-hint pixels inside the hole, in the frame:
+    hint_pixels: int = 0  # what the network was given (0 = an unguided fill)
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,8 @@ class Editor:
         result = inputs.metadata.attach(Image.fromarray(out))
         if not return_info:
             return result
-        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings)
+        guided = [0 if m is None else int(m.sum()) for m in (framed.sketch, framed.color_mask)]
+        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings, *guided)
         return EditResult(result, info)
 
 

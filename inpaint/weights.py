@@ -1,9 +1,14 @@
 """Generator weights: safetensors + a JSON config, found by path, in `checkpoints/`, or on the Hub.
 
-A checkpoint is two files with one stem: `NAME.safetensors` (tensors, fp16 or fp32) and
-`NAME.json` (architecture, resolution, training summary, format version). The config is
-also copied into the safetensors header metadata, so a lone `.safetensors` still loads.
-Nothing here unpickles: weights are read with `safetensors` only.
+A checkpoint is two files with one stem: `NAME.safetensors` (tensors) and `NAME.json`
+(architecture, resolution, training summary, format version). The config is also copied
+into the safetensors header metadata, so a lone `.safetensors` still loads. Nothing here
+unpickles: weights are read with `safetensors` only.
+
+Storage dtypes: fp32, fp16, or "int8": every convolution kernel stored as int8 with one
+fp32 scale per output channel (symmetric, `KEY` + `KEY.int8_scale`), everything else fp16,
+dequantised to fp32 at load. That keeps the 6.9 M-parameter default under the Hugging Face
+Hub's 10 MiB limit for files outside Git LFS; the measured quality cost is in the model card.
 """
 from __future__ import annotations
 
@@ -18,7 +23,9 @@ from safetensors.torch import load_file, save_file
 
 from .generator import GeneratorConfig, SketchPConvUNet
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: int8 storage (version-1 files still load)
+SCALE_SUFFIX = ".int8_scale"
+DTYPES = ("float32", "float16", "int8")
 ARCHITECTURE = "sketch-pconv-unet"
 CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
 DEFAULT_NAME = "default"
@@ -38,10 +45,37 @@ class Checkpoint:
     meta: dict = field(default_factory=dict)
 
 
+def quantize_int8(weight: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Symmetric per-output-channel int8: (int8 tensor, fp32 scale per channel), so that
+    `q * scale` (scale broadcast over dim 0) is the weight to within half a step."""
+    flat = weight.detach().float().reshape(weight.shape[0], -1)
+    scale = flat.abs().amax(dim=1).clamp(min=1e-12) / 127.0
+    q = torch.round(flat / scale[:, None]).clamp(-127, 127).to(torch.int8)
+    return q.reshape(weight.shape), scale
+
+
+def dequantize(tensors: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The state dict with int8 kernels (and their scales) turned back into fp32 tensors."""
+    out = {}
+    for key, value in tensors.items():
+        if key.endswith(SCALE_SUFFIX):
+            continue
+        scale = tensors.get(key + SCALE_SUFFIX)
+        if scale is not None:
+            value = value.float() * scale.float().reshape(-1, *([1] * (value.ndim - 1)))
+        out[key] = value
+    return out
+
+
 def save_checkpoint(
-    model: SketchPConvUNet, path: str | Path, training: dict | None = None, half: bool = True
+    model: SketchPConvUNet, path: str | Path, training: dict | None = None, half: bool = True,
+    dtype: str | None = None,
 ) -> Path:
-    """Write `path` (.safetensors) and its `.json` config; returns the safetensors path."""
+    """Write `path` (.safetensors) and its `.json` config; returns the safetensors path.
+    `dtype` is one of DTYPES (default: "float16" with `half`, else "float32")."""
+    dtype = dtype or ("float16" if half else "float32")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, not {dtype!r}")
     path = Path(path).with_suffix(".safetensors")
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {
@@ -49,13 +83,18 @@ def save_checkpoint(
         "architecture": ARCHITECTURE,
         "config": model.config.to_dict(),
         "resolution": model.config.resolution,
-        "dtype": "float16" if half else "float32",
+        "dtype": dtype,
         "training": training or {},
     }
     tensors = {}
     for key, value in model.state_dict().items():
         value = value.detach().cpu().contiguous()
-        tensors[key] = value.half() if half and value.is_floating_point() else value
+        if dtype == "int8" and value.is_floating_point() and value.ndim == 4:
+            tensors[key], tensors[key + SCALE_SUFFIX] = quantize_int8(value)
+        elif dtype != "float32" and value.is_floating_point():
+            tensors[key] = value.half()
+        else:
+            tensors[key] = value
     save_file(tensors, str(path), metadata={"sketchface": json.dumps(meta)})
     path.with_suffix(".json").write_text(json.dumps(meta, indent=2) + "\n")
     return path
@@ -99,7 +138,7 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
     except (TypeError, ValueError) as exc:
         raise WeightsError(f"{path}: bad architecture config ({exc})") from None
     try:
-        tensors = load_file(str(path))
+        tensors = dequantize(load_file(str(path)))
     except (SafetensorError, OSError, RuntimeError) as exc:
         raise WeightsError(f"{path}: truncated or corrupt safetensors file ({exc})") from None
     check_state_dict(tensors, config, str(path))
@@ -111,6 +150,11 @@ def check_state_dict(tensors: dict[str, torch.Tensor], config: GeneratorConfig, 
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     wrong = [k for k in expected if k in tensors and tuple(tensors[k].shape) != expected[k]]
+    unscaled = [k for k, v in tensors.items() if not v.is_floating_point() and k in expected
+                and SketchPConvUNet(config).state_dict()[k].is_floating_point()]
+    if unscaled:
+        raise WeightsError(f"{source}: {unscaled[0]} is stored as {tensors[unscaled[0]].dtype} without its "
+                           f"{SCALE_SUFFIX} tensor; the file is incomplete")
     if missing or extra or wrong:
         detail = []
         if missing:

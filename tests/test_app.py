@@ -179,7 +179,7 @@ def test_run_on_the_editor_value(client, files, tmp_path):
     assert np.array_equal(np.asarray(Image.open(before)), np.asarray(Image.open(files["photo"])))
     check_edit(after, files)
     assert download["value"] == after and download["visible"]
-    assert re.search(r"Ran \*\*[\w.-]+\*\*.* · whole image \(align=False\) · \d+ ms", status)
+    assert re.search(r"Ran \*\*[\w.-]+\*\*.* · whole image \(align=False\) · \d+ sketch px · \d+ ms", status)
     assert ("opencv-telea" in status and "No trained weights were found" in status) == FALLBACK
 
 

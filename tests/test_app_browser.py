@@ -8,6 +8,7 @@ Chromium comes from apt (`.ci/run` installs it); without it the tests are skippe
 from __future__ import annotations
 
 import os
+import re
 import time
 import warnings
 from pathlib import Path
@@ -201,6 +202,29 @@ def test_upload_paint_run_in_a_real_browser(browser, app_server, big_photo, tmp_
     sketch = wait_for_layer(page, 1, 50)
     assert sketch["name"] == "Sketch" and sketch["size"] == [SIDE, SIDE]
     page.wait_for_function("() => document.querySelector('#draw-on input[value=Sketch]').checked")
+    page.close()
+
+
+def test_sketch_pen_after_a_face_part_click_draws_on_sketch(browser, app_server, big_photo):  # noqa: F811
+    """Click Mouth, pick Sketch at once (the server is still finding the mouth), draw: the pen
+    stays on Sketch when the mask arrives, and the stroke reaches the engine as a sketch."""
+    page = open_app(browser, app_server.url)
+    page.set_input_files("#canvas input[type=file]", str(big_photo))
+    page.wait_for_function(READY, arg=SIDE)
+    page.get_by_role("button", name="Mouth", exact=True).click()
+    page.locator("#draw-on label", has_text="Sketch").click()
+    mask = wait_for_layer(page, 0, 500)  # the face part lands on Mask, whichever layer is active
+    page.wait_for_timeout(1000)  # time for any late event that would move the pen
+    assert page.evaluate("() => document.querySelector('#draw-on input[value=Sketch]').checked")
+    lips = np.array([(205, 146), (222, 150), (240, 146)]) * SCALE  # a line across the mouth
+    stroke(page, lips.tolist())
+    sketch = wait_for_layer(page, 1, 0)
+    assert sketch["name"] == "Sketch" and np.hypot(*(np.array(sketch["centre"]) - lips.mean(0))) < 6 * SCALE
+    assert layer(page, 0)["marked"] == mask["marked"], "the pen stroke landed on the Mask layer"
+    run_and_download(page, lambda: page.click("#run"))
+    status = page.inner_text("#status")
+    if not FALLBACK:
+        assert re.search(r"· \d+ sketch px ·", status), status  # the engine was given the stroke as a sketch
     page.close()
 
 

@@ -127,7 +127,7 @@ def test_ddp_two_processes_on_cpu(cache, tmp_path):
 def test_new_run_can_start_from_exported_weights(cache, tmp_path):
     _fit(cache, tmp_path / "first", 2)
     weights = tmp_path / "w.safetensors"
-    export.main([str(tmp_path / "first"), "--out", str(weights), "--fp32"])
+    export.main([str(tmp_path / "first"), "--out", str(weights), "--dtype", "float32"])
     _fit(cache, tmp_path / "second", 0, "--init", str(weights))
     first, second = load_state(tmp_path / "first"), load_state(tmp_path / "second")
     assert all(torch.equal(first["ema"][k], second["generator"][k]) for k in first["ema"])

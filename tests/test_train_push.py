@@ -30,6 +30,7 @@ def test_dry_run_stages_weights_config_and_card(run_dir, tmp_path, capsys):
     assert main([str(run_dir), "--repo", "someone/sketchface-small", "--dry-run", "--stage-dir", str(stage)]) == 0
     out = capsys.readouterr().out
     assert "someone/sketchface-small" in out and "default.safetensors" in out and str(stage) in out
+    assert "Space (this checkout" in out and "checkpoints/" in out and "inpaint/" in out and "REFUSED" not in out
     assert sorted(p.name for p in stage.iterdir()) == ["README.md", "default.json", "default.safetensors"]
 
     source = run_dir / "export" / "small.safetensors"
@@ -81,3 +82,16 @@ def test_missing_ambiguous_or_invalid_checkpoints_exit_2(run_dir, tmp_path, caps
     assert main([str(run_dir), "--repo", "not-a-repo", "--dry-run"]) == 2
     with pytest.raises(PushError, match="2 .safetensors"):
         find_checkpoint(twice)
+
+
+def test_space_layout_flags_a_file_the_hub_would_refuse(tmp_path, capsys):
+    import subprocess
+
+    from train.push import print_space_layout
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / "big.bin").write_bytes(b"\0" * (10 * 2**20 + 1))
+    subprocess.run(["git", "add", "app.py", "big.bin"], cwd=tmp_path, check=True)
+    assert print_space_layout(tmp_path) is False
+    assert "REFUSED by the Hub without Git LFS (> 10 MiB): big.bin" in capsys.readouterr().out

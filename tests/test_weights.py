@@ -49,6 +49,40 @@ def test_fp16_storage_is_close(tmp_path):
     torch.testing.assert_close(_run(loaded), _run(model), atol=2e-2, rtol=1e-2)
 
 
+def test_int8_storage_is_per_channel_exact_to_half_a_step_and_under_half_the_size(tmp_path):
+    torch.manual_seed(5)
+    model = SketchPConvUNet(TINY).eval()
+    half = save_checkpoint(model, tmp_path / "half.safetensors", dtype="float16")
+    small = save_checkpoint(model, tmp_path / "int8.safetensors", dtype="int8")
+    assert small.stat().st_size < 0.6 * half.stat().st_size
+    loaded = build_generator(read_checkpoint(small))
+    for key, original in model.state_dict().items():
+        if original.is_floating_point() and original.ndim == 4:
+            step = original.abs().flatten(1).amax(1) / 127  # one quantisation step per output channel
+            error = (loaded.state_dict()[key] - original).abs().flatten(1).amax(1)
+            assert (error <= step / 2 + 1e-7).all(), key
+    torch.testing.assert_close(_run(loaded), _run(model), atol=3e-2, rtol=1e-2)
+    assert read_checkpoint(small).meta["dtype"] == "int8"
+
+
+def test_int8_kernel_without_its_scale_is_refused(tmp_path):
+    from safetensors.torch import load_file, save_file
+
+    path = save_checkpoint(SketchPConvUNet(TINY), tmp_path / "int8.safetensors", dtype="int8")
+    tensors = load_file(str(path))
+    del tensors[next(k for k in tensors if k.endswith(".int8_scale"))]
+    save_file(tensors, str(path))
+    with pytest.raises(WeightsError, match="stored as torch.int8 without its .int8_scale tensor"):
+        read_checkpoint(path)
+
+
+def test_shipped_default_fits_a_plain_git_push_to_the_hub():
+    """The Hub refuses files over 10 MiB that are not in Git LFS."""
+    tracked = subprocess.run(["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, text=True, check=True)
+    sizes = {name: (ROOT / name).stat().st_size for name in tracked.stdout.split("\0") if name and (ROOT / name).is_file()}
+    assert max(sizes.values()) <= 10 * 2**20, max(sizes, key=sizes.get)
+
+
 def test_lone_safetensors_loads_from_its_header(tiny_checkpoint):
     model, path = tiny_checkpoint
     path.with_suffix(".json").unlink()

@@ -12,13 +12,13 @@ from pathlib import Path
 import torch
 
 from inpaint.generator import SketchPConvUNet
-from inpaint.weights import save_checkpoint
+from inpaint.weights import DTYPES, save_checkpoint
 
 from .config import Recipe
 from .state import load_state
 
 
-def export(run_dir: Path, out: Path, half: bool = True, raw: bool = False) -> Path:
+def export(run_dir: Path, out: Path, dtype: str = "int8", raw: bool = False) -> Path:
     state = load_state(run_dir)
     if state is None:
         raise ValueError(f"{run_dir}: no training state (last.pt) to export")
@@ -42,7 +42,7 @@ def export(run_dir: Path, out: Path, half: bool = True, raw: bool = False) -> Pa
         "recipe_fields": recipe.to_dict(),
     }
     training.update(lineage(state, training))
-    return save_checkpoint(model.eval(), out, training=training, half=half)
+    return save_checkpoint(model.eval(), out, training=training, dtype=dtype)
 
 
 def lineage(state: dict, training: dict) -> dict:
@@ -63,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path)
     p.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/default.safetensors")
-    p.add_argument("--fp32", action="store_true", help="store float32 instead of float16")
+    p.add_argument("--dtype", default="int8", choices=DTYPES,
+                   help="storage: int8 kernels with per-channel scales (default; the shipped form), float16 or float32")
     p.add_argument("--raw", action="store_true", help="export the raw generator instead of its EMA")
     args = p.parse_args(argv)
     try:
-        path = export(args.run_dir, args.out, half=not args.fp32, raw=args.raw)
+        path = export(args.run_dir, args.out, dtype=args.dtype, raw=args.raw)
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

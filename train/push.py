@@ -6,7 +6,9 @@ RUN_OR_CHECKPOINT is a `.safetensors` checkpoint (with its `.json`, as written b
 `inpaint.weights.save_checkpoint`) or a folder holding exactly one, directly or in its
 `export/` subfolder. The repo receives `default.safetensors`, `default.json` and a
 generated `README.md`, the names `inpaint.weights.download_from_hub` looks for.
-`--dry-run` stages the exact files in a local folder and lists them; no network.
+`--dry-run` stages the exact files in a local folder and lists them, then lists the
+Space this checkout deploys as (its tracked files, by folder, against the Hub's 10 MiB
+limit for files outside Git LFS); no network.
 """
 from __future__ import annotations
 
@@ -15,12 +17,15 @@ import hashlib
 import json
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 from inpaint.weights import DEFAULT_NAME, HUB_REPO_ENV, Checkpoint, WeightsError, read_checkpoint
 
+ROOT = Path(__file__).resolve().parent.parent
+HUB_FILE_LIMIT = 10 * 2**20  # bytes: larger files need Git LFS on the Hub
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 TAGS = ("image-inpainting", "face-editing", "sketch-guided", "partial-convolution", "safetensors", "sketchface")
 DATASETS = (
@@ -194,6 +199,37 @@ def upload(folder: Path, repo_id: str, private: bool) -> str:
     return str(url)
 
 
+def space_layout(root: Path = ROOT) -> tuple[dict[str, tuple[int, int]], list[tuple[str, int]]]:
+    """The Space a push of this checkout makes: {top-level entry: (files, bytes)} of the
+    tracked files, and the files over the Hub's limit for files outside Git LFS."""
+    listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, check=True)
+    groups: dict[str, tuple[int, int]] = {}
+    too_big = []
+    for name in filter(None, listed.stdout.split("\0")):
+        path = root / name
+        if not path.is_file():
+            continue
+        size = path.stat().st_size
+        top = name.split("/", 1)[0] + ("/" if "/" in name else "")
+        count, total = groups.get(top, (0, 0))
+        groups[top] = (count + 1, total + size)
+        if size > HUB_FILE_LIMIT:
+            too_big.append((name, size))
+    return groups, too_big
+
+
+def print_space_layout(root: Path = ROOT) -> bool:
+    """Print the Space layout; False when a file would be refused."""
+    groups, too_big = space_layout(root)
+    files, total = sum(c for c, _ in groups.values()), sum(b for _, b in groups.values())
+    print(f"Space (this checkout, README front matter: sdk gradio, app_file app.py): {files} files, {total:,} bytes")
+    for top, (count, size) in sorted(groups.items()):
+        print(f"  {top:<22} {count:>4} file(s) {size:>12,} bytes")
+    for name, size in too_big:
+        print(f"  REFUSED by the Hub without Git LFS (> 10 MiB): {name} ({size:,} bytes)")
+    return not too_big
+
+
 def _one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
@@ -229,8 +265,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"dry run: would upload to https://huggingface.co/{args.repo} ({visibility} model repo):")
         for path in files:
             print(f"  {path.name:<22} {path.stat().st_size:>12,} bytes  sha256 {_sha256(path)[:16]}")
-        print(f"staged in {folder}")
-        return 0
+        print(f"staged in {folder}\n")
+        return 0 if print_space_layout() else 2
 
     with tempfile.TemporaryDirectory(prefix="sketchface-push-") as tmp:
         try:

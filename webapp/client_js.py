@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 
 
-def draw_into_layers(*layers: str) -> str:
+def draw_into_layers(*layers: str, activate: bool = True) -> str:
     """JS taking one PNG data URL per named layer ("" = leave that layer alone) and painting
-    each over its layer of the editor; the first layer drawn into becomes the active one."""
+    each over its layer of the editor. With `activate`, the first layer drawn into becomes
+    the active one; without, the layer the user is drawing on stays active (a response that
+    arrives late must not move their pen to another layer)."""
     return f"""
 async (...urls) => {{
   const names = {json.dumps(list(layers))};
@@ -36,10 +38,17 @@ async (...urls) => {{
     sprite.destroy();
     first = first || layer;
   }}
-  if (first) {{ manager.set_active_layer(first.id); editor.notify("change"); }}
+  if (first && {json.dumps(activate)}) manager.set_active_layer(first.id);
+  if (first) editor.notify("change");
   return urls;
 }}
 """
+
+
+def choose_layer(name: str) -> str:
+    """JS for a button's click: picks the "Draw on" layer at once, in the browser, so the
+    user's next choice (made while the server still works) is the one that stays."""
+    return f"() => {json.dumps(name)}"
 
 
 SELECT_LAYER = """

@@ -100,7 +100,8 @@ class Service:
         # "cropped around the mask: no face found", "whole image (align=False)"
         parts = ", ".join(f"{name} {ms:.0f}" for name, ms in info.ms.items() if name != "read")
         total = sum(info.ms.values())
-        line = f"Ran {engine} · {where} · {total:.0f} ms ({parts} ms)"
+        given = [f"{n} {what} px" for n, what in ((info.sketch_pixels, "sketch"), (info.hint_pixels, "colour hint")) if n]
+        line = " · ".join([f"Ran {engine}", where, *given, f"{total:.0f} ms ({parts} ms)"])
         return " · ".join([line, *(f"⚠️ {w}" for w in info.warnings)])
 
     def face_part(self, photo: np.ndarray, label: str) -> np.ndarray:

@@ -70,14 +70,16 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         (canvas.upload(handlers.example_layers, example_key, [*layer_urls, example_key], **private)
          .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES))
          .then(lambda: "Mask", None, draw_on, **private))
+        # A button picks its layer when clicked; the layer drawn in later does not take the
+        # pen back (the user may have chosen another layer while the server worked).
         for button in part_buttons:
+            button.click(None, None, draw_on, js=client_js.choose_layer("Mask"), **private)
             (button.click(handlers.face_part, [canvas, button], mask_url, api_visibility="private", **limit)
-             .success(None, mask_url, None, js=client_js.draw_into_layers("Mask"))
-             .then(lambda: "Mask", None, draw_on, **private))
+             .success(None, mask_url, None, js=client_js.draw_into_layers("Mask", activate=False)))
+        edges.click(None, None, draw_on, js=client_js.choose_layer("Sketch"), **private)
         (edges.click(handlers.photo_edges, canvas, sketch_url, api_name="photo_edges",
                      api_visibility="undocumented", **limit)
-         .success(None, sketch_url, None, js=client_js.draw_into_layers("Sketch"))
-         .then(lambda: "Sketch", None, draw_on, **private))
+         .success(None, sketch_url, None, js=client_js.draw_into_layers("Sketch", activate=False)))
         run.click(handlers.run_canvas, [canvas, faithfulness, align], [result, download, status],
                   api_name="run_canvas", api_visibility="undocumented", **limit)
 
