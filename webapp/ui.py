@@ -67,11 +67,13 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         private = {"queue": False, "api_visibility": "private"}
 
         draw_on.change(brush_for, draw_on, canvas, js=client_js.SELECT_LAYER, **private)
+        # A new photo keeps the layer the user has chosen (Gradio reports the upload late: a
+        # layer picked meanwhile must not be overridden).
+        canvas.upload(None, draw_on, None, js=client_js.SELECT_LAYER, **private)
         (canvas.upload(handlers.example_layers, example_key, [*layer_urls, example_key], **private)
-         .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES))
-         .then(lambda: "Mask", None, draw_on, **private))
-        # A button picks its layer when clicked; the layer drawn in later does not take the
-        # pen back (the user may have chosen another layer while the server worked).
+         .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
+        # A button picks its layer at once, in the browser; layers drawn in later never take
+        # the pen back (the user may have chosen another layer while the server worked).
         for button in part_buttons:
             button.click(None, None, draw_on, js=client_js.choose_layer("Mask"), **private)
             (button.click(handlers.face_part, [canvas, button], mask_url, api_visibility="private", **limit)
