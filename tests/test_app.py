@@ -286,3 +286,28 @@ def test_with_concurrency_2_two_requests_run_at_once(files):
     finally:
         demo.close()
         torch.set_num_threads(os.cpu_count() or 1)
+
+
+# -- metadata and settings ---------------------------------------------------------------------
+def test_edit_api_result_keeps_the_uploads_icc_profile_and_exif(client, files, tmp_path):
+    from gradio_client import handle_file
+
+    from PIL import ImageCms
+
+    icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()
+    exif = Image.Exif()
+    exif[0x010F] = "Test Camera"
+    Image.open(files["photo"]).save(tmp_path / "tagged.jpg", quality=95, icc_profile=icc, exif=exif)
+    result = Image.open(client.predict(image=handle_file(tmp_path / "tagged.jpg"), mask=handle_file(files["mask"]),
+                                       align=False, api_name="/edit"))
+    assert result.info.get("icc_profile") == icc and result.getexif().get(0x010F) == "Test Camera"
+
+
+def test_a_bad_max_file_size_stops_the_app_before_the_model_loads(monkeypatch):
+    from webapp.config import Settings
+
+    monkeypatch.setenv("SKETCHFACE_MAX_FILE_SIZE", "lots")
+    with pytest.raises(SystemExit, match="SKETCHFACE_MAX_FILE_SIZE must be a size such as 50mb"):
+        Settings.from_env()
+    monkeypatch.setenv("SKETCHFACE_MAX_FILE_SIZE", "2.5 GB")
+    assert Settings.from_env().max_file_size == "2.5 GB"
