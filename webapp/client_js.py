@@ -60,6 +60,17 @@ SELECT_LAYER = """
 }
 """
 
+# After an upload: the editor draws on the layer "Draw on" shows *now*. Read from the page, not
+# passed in: Gradio reports an upload late, with the value it had then.
+SYNC_LAYER = """
+() => {
+  const checked = document.querySelector("#draw-on input:checked");
+  const editor = window.editor;
+  const layer = checked && editor && editor.layer_manager && editor.layer_manager.layers.find((l) => l.name === checked.value);
+  if (layer) editor.set_layer(layer.id);
+}
+"""
+
 # Page-wide keys: Ctrl/⌘+Enter runs, Ctrl/⌘+Z undoes, Ctrl/⌘+Shift+Z or Ctrl+Y redoes,
 # Alt+1/2/3 picks the layer to draw on. Keys typed into text fields are left alone.
 KEYBOARD = """

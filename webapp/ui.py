@@ -69,7 +69,7 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         draw_on.change(brush_for, draw_on, canvas, js=client_js.SELECT_LAYER, **private)
         # A new photo keeps the layer the user has chosen (Gradio reports the upload late: a
         # layer picked meanwhile must not be overridden).
-        canvas.upload(None, draw_on, None, js=client_js.SELECT_LAYER, **private)
+        canvas.upload(None, None, None, js=client_js.SYNC_LAYER, **private)
         (canvas.upload(handlers.example_layers, example_key, [*layer_urls, example_key], **private)
          .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
         # A button picks its layer at once, in the browser; layers drawn in later never take
