@@ -1,6 +1,6 @@
 """Export a run's EMA generator as shipped weights (safetensors + JSON config).
 
-    python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--fp32] [--raw]
+    python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
 """
 from __future__ import annotations
 
