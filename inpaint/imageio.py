@@ -204,11 +204,15 @@ def _array_to_rgb(arr: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(arr)
 
 
+def pixels_to_rgb(image: ImageLike) -> np.ndarray:
+    """An image `as_image` returned, as H×W×3 uint8 RGB (transparency flattened on white)."""
+    return _pil_to_rgb(image) if isinstance(image, Image.Image) else _array_to_rgb(image)
+
+
 def to_rgb(image: Source, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Any supported image (PIL in any mode, array, a file path or bytes) as H×W×3 uint8
     RGB, EXIF orientation applied, transparency flattened on white. Raises ValueError."""
-    image = as_image(image, max_side, max_pixels)
-    return _pil_to_rgb(image) if isinstance(image, Image.Image) else _array_to_rgb(image)
+    return pixels_to_rgb(as_image(image, max_side, max_pixels))
 
 
 def layer_size(layer: ImageLike) -> tuple[int, int]:

@@ -23,7 +23,8 @@ from PIL import Image
 
 from sketch.strokes import color_hints, layer_to_binary, resize_hints, resize_max
 
-from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Metadata, Source, as_image, layer_size, photo_metadata, to_rgb
+from .imageio import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Metadata, Source, as_image, layer_size, photo_metadata,
+                      pixels_to_rgb)
 
 ASPECT_TOLERANCE = 0.01  # relative: a layer's w/h may differ from the photo's by this much
 
@@ -108,7 +109,7 @@ def read_inputs(
         raise ValueError("no photo was given")
     photo = as_image(image, *limits)
     metadata = photo_metadata(photo) if isinstance(photo, Image.Image) else Metadata()
-    rgb = to_rgb(photo, *limits)
+    rgb = pixels_to_rgb(photo)
     size = (rgb.shape[1], rgb.shape[0])
     if mask is None:
         raise ValueError("no mask was given: mark the region to redraw (white or opaque pixels)")

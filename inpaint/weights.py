@@ -146,12 +146,13 @@ def read_checkpoint(path: str | Path) -> Checkpoint:
 
 
 def check_state_dict(tensors: dict[str, torch.Tensor], config: GeneratorConfig, source: str) -> None:
-    expected = {k: tuple(v.shape) for k, v in SketchPConvUNet(config).state_dict().items()}
+    reference = SketchPConvUNet(config).state_dict()
+    expected = {k: tuple(v.shape) for k, v in reference.items()}
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     wrong = [k for k in expected if k in tensors and tuple(tensors[k].shape) != expected[k]]
-    unscaled = [k for k, v in tensors.items() if not v.is_floating_point() and k in expected
-                and SketchPConvUNet(config).state_dict()[k].is_floating_point()]
+    unscaled = [k for k, v in tensors.items()
+                if k in reference and reference[k].is_floating_point() and not v.is_floating_point()]
     if unscaled:
         raise WeightsError(f"{source}: {unscaled[0]} is stored as {tensors[unscaled[0]].dtype} without its "
                            f"{SCALE_SUFFIX} tensor; the file is incomplete")

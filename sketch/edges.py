@@ -74,15 +74,14 @@ def _provision_once() -> str:
         return str(error)
 
 
-def _hed(provision: bool = True) -> EdgeDetector:
+def _hed() -> EdgeDetector:
     """HED, provisioning its weights on first need (raises HedWeightsNotFoundError)."""
     from .hed_weights import HedWeightsNotFoundError
 
     try:
         return _loaded_hed()
     except HedWeightsNotFoundError:
-        if not provision:
-            raise
+        pass
     reason = _provision_once()
     try:
         return _loaded_hed()

@@ -102,7 +102,7 @@ class Handlers:
         if hole is None:
             raise ValueError("the Mask layer is empty: paint the region first, the edges are taken from inside it")
         edges = self.service.photo_edges(photo, hole)
-        gr.Info(edges.note or "Edges from HED (the photo's own lines inside the mask).")
+        gr.Info(edges.note or f"Edges from {edges.detector.upper()} (the photo's own lines inside the mask).")
         return png_data_url(edges.layer)
 
     def example_layers(self, key: str | None) -> tuple[str, ...]:
