@@ -1,9 +1,8 @@
 """Sketch-guided face inpainting engine: partial-conv U-Net, weights, and the `Editor` API."""
 from .partialconv import PartialConv2d
 from .generator import GeneratorConfig, SketchPConvUNet, composite
-from .discriminator import PatchDiscriminator
 
-__all__ = ["PartialConv2d", "GeneratorConfig", "SketchPConvUNet", "PatchDiscriminator", "composite"]
+__all__ = ["PartialConv2d", "GeneratorConfig", "SketchPConvUNet", "composite"]
 from .editor import Editor, EditInfo, EditResult
 from .weights import WeightsError, save_checkpoint, read_checkpoint
 

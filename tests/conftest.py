@@ -40,3 +40,16 @@ def face_folder(tmp_path_factory) -> Path:
         Image.fromarray(synthetic_face(seed=i)).save(folder / f"face_{i}.png")
     (folder / "broken.jpg").write_bytes(b"\xff\xd8\xff not really a jpeg")
     return folder
+
+
+@pytest.fixture(scope="session")
+def aligned_astronaut():
+    """scikit-image's astronaut (public domain) aligned to the canonical 256-px frame:
+    (RGB uint8, 68 landmarks in its pixels, thin gradient lines)."""
+    from skimage.data import astronaut
+
+    from sketch import get_detector, soft_edges, thin_lines
+    from train.prepare import aligned_face
+
+    image, landmarks = aligned_face(astronaut(), 256)
+    return image, landmarks, thin_lines(soft_edges(image, get_detector("gradient")))

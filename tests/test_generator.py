@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from inpaint import GeneratorConfig, PatchDiscriminator, SketchPConvUNet, composite
+from inpaint import GeneratorConfig, SketchPConvUNet, composite
 from inpaint.generator import count_parameters
 
 SMALL = GeneratorConfig(width=0.5)
@@ -107,13 +107,3 @@ def test_bad_config_is_rejected():
         GeneratorConfig(resolution=200)
     with pytest.raises(ValueError, match="sketch_levels"):
         GeneratorConfig(sketch_levels=9)
-
-
-def test_patch_discriminator_scores_patches():
-    d = PatchDiscriminator(width=0.25)
-    image, valid = _batch()
-    scores = d(image, 1 - valid, torch.zeros_like(valid))
-    assert scores.shape == (2, 64, 4, 4)
-    scores.mean().backward()
-    first = d.net[0]
-    assert hasattr(first, "parametrizations")  # spectral norm is applied

@@ -33,7 +33,8 @@ def cache(face_folder, tmp_path_factory):
 def test_prepare_skips_unreadable_files_and_resumes(cache, face_folder, capsys):
     source = CacheSource(cache)
     assert len(source) == 6 and source.size == 128 and source.detector == "gradient"
-    image, lines = source.get(0)
+    image, lines, landmarks = source.get(0)
+    assert np.isnan(landmarks).all()  # prepared without --align: no face landmarks
     assert image.shape == (128, 128, 3) and lines.dtype == bool and 0 < lines.mean() < 0.2
     assert "broken.jpg" in (cache / "unreadable.txt").read_text()
     assert prepare.main(["--data", str(face_folder), "--out", str(cache), "--size", "128", "--detector", "gradient"]) == 0

@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from train.config import LossSection
-from train.losses import InpaintingLoss, VGGFeatures, discriminator_hinge, gram, total_variation
+from train.losses import InpaintingLoss, VGGFeatures, gram, total_variation
 
 
 def test_total_variation_counts_only_pairs_inside_the_dilated_hole():
@@ -60,11 +60,6 @@ def test_hed_backbone_is_used_when_no_imagenet_vgg(monkeypatch, tmp_path):
     out = features(torch.zeros(1, 3, 32, 32))
     assert [f.shape[1] for f in out] == [64, 128, 256] and out[2].shape[-1] == 4
     assert not any(p.requires_grad for p in features.parameters())
-
-
-def test_hinge_losses():
-    assert discriminator_hinge(torch.tensor([2.0]), torch.tensor([-2.0])).item() == 0
-    assert discriminator_hinge(torch.tensor([0.0]), torch.tensor([0.0])).item() == 2
 
 
 def test_ema_warm_up_forgets_the_initialisation_quickly():

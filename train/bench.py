@@ -20,11 +20,11 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate
 
-from inpaint.discriminator import PatchDiscriminator
 from inpaint.generator import SketchPConvUNet
 
 from .config import load_recipe
 from .data import make_sample
+from .discriminator import PatchDiscriminator
 from .fit import fit_precision_to_cpu, train_step
 from .losses import InpaintingLoss, VGGFeatures
 
@@ -77,7 +77,7 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--steps", type=int, default=6)
-    p.add_argument("--recipes", nargs="+", default=["cpu-small", "paper"])
+    p.add_argument("--recipes", nargs="+", default=["cpu-small", "sharp", "paper"])
     p.add_argument("--row", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.row:
@@ -90,6 +90,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.recipes:
         recipe = load_recipe(name)
         resolutions = sorted({r for r in (recipe.data.low_res, recipe.model.resolution) if r})
+        if recipe.data.crop:  # samples are crops of the model-resolution image
+            resolutions = [recipe.model.resolution]
         for resolution in resolutions:
             for losses in ("full", "l1"):
                 cmd = [sys.executable, "-m", "train.bench", "--steps", str(args.steps), "--row", name,

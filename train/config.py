@@ -33,6 +33,10 @@ class DataSection:
     level_power: float = 1.0  # faithfulness level = U**level_power, U uniform (2: half of them < 0.25)
     hole_min: float = 0.01  # hole-ratio range of the random masks
     hole_max: float = 0.6
+    part_prob: float = 0.0  # share of holes that are face parts from the landmarks (train.part_masks)
+    pen_prob: float = 0.0  # share of sketches drawn like the app's pen (sketch.pen) instead of warped HED
+    crop: int = 0  # train on crops of this side (0 = whole images at the model resolution)
+    crop_prob: float = 0.75  # with crop: share of crops around the hole at native scale; the rest are whole faces resized
 
 
 @dataclass
@@ -44,6 +48,8 @@ class OptimSection:
     anneal_to: int = 0  # 0: lr_finetune stays; else it falls (cosine) to 0 at this step
     ema: float = 0.999  # EMA decay of the generator weights (what gets exported)
     disc_lr: float = 2e-4
+    warmup: int = 0  # steps of linear learning-rate warm-up (generator and discriminator)
+    clip: float = 0.0  # clip the generator's gradient norm to this (0 = no clipping)
 
 
 @dataclass
@@ -54,8 +60,11 @@ class LossSection:
     style: float = 120.0
     tv: float = 0.1
     perceptual_size: int = 256  # VGG terms run at this resolution (cheaper when lower)
-    adversarial: float = 0.0  # SN-PatchGAN hinge weight (0 = no discriminator)
-    disc_width: float = 0.25
+    adversarial: float = 0.0  # weight of the mask-aware patch-GAN term (0 = no discriminator; train.adversarial)
+    feature_matching: float = 0.0  # discriminator feature matching on the hole
+    r1: float = 1.0  # R1 penalty γ on the discriminator
+    r1_every: int = 4  # lazy R1: every N steps, weight scaled by N
+    disc_width: float = 0.5
 
 
 @dataclass
@@ -65,6 +74,8 @@ class RunSection:
     log_every: int = 25
     sample_every: int = 500
     checkpoint_every: int = 250
+    validate_every: int = 0  # in-loop validation (sharpness, edge F1, transfer) every N steps (0 = off)
+    validate_images: int = 16  # held-out faces it uses
     seed: int = 0
 
 

@@ -1,7 +1,7 @@
 """Training data: face images + their thin edge lines, turned into (image, hole, sketch, colour
 hints, level) samples.
 
-Two sources give the same (image uint8 S×S×3, lines bool S×S) pairs:
+Two sources give the same (image uint8 S×S×3, lines bool S×S, landmarks 68×2 or None) triples:
 * `CacheSource`: the folder written by `python -m train.prepare` (memory-mapped .npy; no
   JPEG decoding or edge detection in the loop: a 2-core CPU cannot afford either);
 * `FolderSource`: any folder of images, decoded and edge-detected on the fly (slow; fine
@@ -26,6 +26,7 @@ from sketch.strokes import resize_max
 
 from .config import DataSection
 from .masks import MaskParams, random_mask
+from .part_masks import has_landmarks, part_mask
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
 
@@ -51,26 +52,45 @@ def edge_lines(image: np.ndarray, detector=None) -> np.ndarray:
     return thin_lines(soft_edges(image, detector))
 
 
+# File i with i % 500 == 499 is held out of training, for the in-loop validation (a cache
+# unpacked by train.pack lists its held-out faces in holdout.npy instead).
+HOLDOUT_EVERY = 500
+
+
+def is_holdout(file_index: np.ndarray) -> np.ndarray:
+    return np.asarray(file_index) % HOLDOUT_EVERY == HOLDOUT_EVERY - 1
+
+
 class CacheSource:
-    def __init__(self, folder: str | Path):
+    """A cache from `train.prepare`; `split` "train" leaves out the held-out faces, "val" is only those.
+    Only finished images are read, so training can start while the cache is still being written."""
+
+    def __init__(self, folder: str | Path, split: str = "train"):
         folder = Path(folder)
         self.meta = json.loads((folder / "meta.json").read_text())
         done = np.load(folder / "done.npy")
-        self.index = np.flatnonzero(done == 1)  # unreadable files (2) and unfinished ones (0) are skipped
+        ready = np.flatnonzero(done == 1)  # unreadable files (2) and unfinished ones (0) are skipped
+        if split not in ("train", "val", "all"):
+            raise ValueError(f"split must be train, val or all, not {split!r}")
+        held = np.load(folder / "holdout.npy")[ready] if (folder / "holdout.npy").is_file() else is_holdout(ready)
+        self.index = ready if split == "all" else ready[held == (split == "val")]
         if self.index.size == 0:
-            raise ValueError(f"{folder}: the cache holds no prepared images yet")
+            raise ValueError(f"{folder}: the cache holds no prepared {split} images yet")
         self.images = np.load(folder / "images.npy", mmap_mode="r")
         self.lines = np.load(folder / "lines.npy", mmap_mode="r")
+        path = folder / "landmarks.npy"
+        self.landmarks = np.load(path, mmap_mode="r") if path.is_file() else None
         self.size = int(self.meta["size"])
         self.detector = self.meta.get("detector", "?")
 
     def __len__(self) -> int:
         return int(self.index.size)
 
-    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         j = self.index[i]
         lines = np.unpackbits(self.lines[j], axis=-1, count=self.size).astype(bool)
-        return np.array(self.images[j]), lines
+        landmarks = None if self.landmarks is None else np.array(self.landmarks[j])
+        return np.array(self.images[j]), lines, landmarks
 
 
 class FolderSource:
@@ -87,15 +107,15 @@ class FolderSource:
     def __len__(self) -> int:
         return len(self.files)
 
-    def get(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+    def get(self, i: int) -> tuple[np.ndarray, np.ndarray, None]:
         image = square_resize(self._to_rgb(self.files[i]), self.size)
-        return image, edge_lines(image, self.detector)
+        return image, edge_lines(image, self.detector), None
 
 
-def open_source(path: str | Path, size: int = 256) -> CacheSource | FolderSource:
+def open_source(path: str | Path, size: int = 256, split: str = "train") -> CacheSource | FolderSource:
     path = Path(path)
     if (path / "meta.json").is_file():
-        return CacheSource(path)
+        return CacheSource(path, split)
     if path.is_dir():
         return FolderSource(path, size)
     raise ValueError(f"{path}: neither a prepared cache nor a folder of images")
@@ -111,23 +131,65 @@ def _to_tensor(array: np.ndarray, signed: bool) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(x))
 
 
-def make_sample(
-    image: np.ndarray, lines: np.ndarray, rng: np.random.Generator, resolution: int, data: DataSection
-) -> dict[str, torch.Tensor]:
-    """One training sample; the hole, sketch, hints and level all come from `rng`."""
-    from sketch import synthesize_color_hints, synthesize_sketch
+def choose_hole(rng: np.random.Generator, size: int, data: DataSection, landmarks: np.ndarray | None) -> np.ndarray:
+    """A face part from the landmarks (share `part_prob`, when there are landmarks), else a free-form/LaMa mask."""
+    if not has_landmarks(landmarks):  # a centre crop where no face was found
+        landmarks = None
+    if data.part_prob > 0 and landmarks is not None and rng.random() < data.part_prob:
+        return part_mask(rng, landmarks, size)[0]
+    return random_mask(rng, size, MaskParams(hole_ratio=(data.hole_min, data.hole_max)), landmarks)
 
-    if image.shape[0] != resolution:
-        image = cv2.resize(image, (resolution, resolution), interpolation=cv2.INTER_AREA)
-        lines = resize_max(lines, (resolution, resolution))
+
+def crop_around(hole: np.ndarray, side: int, rng: np.random.Generator) -> tuple[slice, slice]:
+    """A side×side window holding the hole's centre (jittered by a quarter side), inside the image."""
+    h, w = hole.shape
+    ys, xs = np.nonzero(hole)
+    cy, cx = (ys.mean(), xs.mean()) if ys.size else (h / 2, w / 2)
+    cy, cx = cy + rng.uniform(-0.25, 0.25) * side, cx + rng.uniform(-0.25, 0.25) * side
+    top = int(np.clip(round(cy - side / 2), 0, h - side))
+    left = int(np.clip(round(cx - side / 2), 0, w - side))
+    return slice(top, top + side), slice(left, left + side)
+
+
+def make_sample(
+    image: np.ndarray, lines: np.ndarray, rng: np.random.Generator, resolution: int, data: DataSection,
+    landmarks: np.ndarray | None = None,
+) -> dict[str, torch.Tensor]:
+    """One training sample; the hole, sketch, hints and level all come from `rng`.
+
+    With `data.crop` set, a share `crop_prob` of samples is a crop of that side around the
+    hole, at the cached image's own scale (the editor's scale: a face part is as many pixels
+    as it will be when served); the rest are the whole face resized to the crop side."""
+    from sketch import pen_sketch, synthesize_color_hints, synthesize_sketch
+
     if rng.random() < 0.5:
         image, lines = image[:, ::-1], lines[:, ::-1]
+        if landmarks is not None:  # mirrored points; the two eyes swap roles, which the masks do not mind
+            landmarks = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
     image, lines = np.ascontiguousarray(image), np.ascontiguousarray(lines)
-    hole = random_mask(rng, resolution, MaskParams(hole_ratio=(data.hole_min, data.hole_max)))
+    out_side = data.crop or resolution
+    cropped = bool(data.crop) and image.shape[0] > data.crop and rng.random() < data.crop_prob
+    if cropped:
+        hole = choose_hole(rng, image.shape[0], data, landmarks)
+        window = crop_around(hole, data.crop, rng)
+        image, lines, hole = image[window], lines[window], hole[window]
+        if not hole.any():
+            hole[data.crop // 2 - 4: data.crop // 2 + 4, data.crop // 2 - 4: data.crop // 2 + 4] = True
+        image, lines = np.ascontiguousarray(image), np.ascontiguousarray(lines)
+    else:
+        if image.shape[0] != out_side:
+            factor = out_side / image.shape[0]
+            image = cv2.resize(image, (out_side, out_side), interpolation=cv2.INTER_AREA)
+            lines = resize_max(lines, (out_side, out_side))
+            landmarks = None if landmarks is None else landmarks * factor
+        hole = choose_hole(rng, out_side, data, landmarks)
     level = float(rng.uniform(0.0, 1.0)) ** data.level_power
     sketch = np.zeros_like(hole)
     if rng.random() >= data.sketch_dropout:
-        sketch = synthesize_sketch(lines, hole, level, rng)
+        if rng.random() < data.pen_prob:
+            sketch = pen_sketch(lines, hole, rng)
+        else:
+            sketch = synthesize_sketch(lines, hole, level, rng)
     color = np.zeros_like(image)
     color_mask = np.zeros_like(hole)
     if rng.random() < data.color_prob:
@@ -160,8 +222,8 @@ class InpaintingSamples(Dataset):
         return int(self._order[k])
 
     def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
-        image, lines = self.source.get(self.image_index(n))
-        return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data)
+        image, lines, landmarks = self.source.get(self.image_index(n))
+        return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data, landmarks)
 
 
 class StepSampler(Sampler[int]):

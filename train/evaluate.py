@@ -15,7 +15,10 @@ composite (known pixels copied from the input, so only the hole differs):
 
 Metrics: L1 (% of 255), PSNR and SSIM (scikit-image, data_range 255, 7×7 uniform window,
 per channel) over the whole image, and PSNR over the hole pixels only. A PSNR of identical
-images is capped at 100 dB so means stay finite.
+images is capped at 100 dB so means stay finite. PSNR and SSIM reward a blur, so beside
+them: sharpness (1 = as much fine detail as the photo) and edge F1 against the truth's
+edges, both inside the hole shrunk by 3 px (`train.quality`). The sketch- and
+colour-transfer tests are `python -m train.transfer_eval`.
 """
 from __future__ import annotations
 
@@ -34,12 +37,12 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from inpaint.imageio import to_rgb
 
-from . import data
+from . import data, quality
 from .masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
 
 METHODS = ("pconv", "pconv+sketch", "telea", "navier-stokes")
 LABELS = {"pconv": "PConv", "pconv+sketch": "PConv + sketch", "telea": "Telea", "navier-stokes": "Navier-Stokes"}
-METRICS = ("psnr", "ssim", "l1", "hole_psnr")
+METRICS = ("psnr", "ssim", "l1", "hole_psnr", "sharpness", "edge_f1")
 OPENCV_RADIUS = 5
 SKETCH_LEVEL = 0.0  # an exact sketch of the truth: faithfulness 0, "follow exactly"
 HEADLINE = (0.1, 0.6)  # buckets pooled into the summary row
@@ -74,6 +77,7 @@ def metrics(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> dict[str
         "ssim": float(structural_similarity(truth, result, data_range=255, channel_axis=2)),
         "l1": float(np.mean(np.abs(diff)) / 255.0 * 100.0),
         "hole_psnr": hole_psnr,
+        **quality.scores(result, truth, hole),
     }
 
 
@@ -110,8 +114,7 @@ def _summary(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict]:
         n = sum(len(r["psnr"]) for r in rows)
         stats: dict = {"n": n}
         for m in METRICS:
-            values = [v for r in rows for v in r[m]]
-            stats[m] = float(np.mean(values)) if values else float("nan")
+            stats[m] = quality.nanmean(v for r in rows for v in r[m])
         psnrs = [v for r in rows for v in r["psnr"]]
         stats["psnr_se"] = float(np.std(psnrs, ddof=1) / math.sqrt(n)) if n > 1 else 0.0
         return stats
@@ -265,6 +268,12 @@ def write_markdown(results: dict, path: str | Path) -> Path:
     for b in buckets:
         lines.append(f"| ({b.replace('-', ', ')}] | "
                      + " | ".join(f"{results['methods'][m][b]['hole_psnr']:.2f}" for m in methods) + " |")
+    lines += ["", "Sharpness (1 = as crisp as the photo) / edge F1 against the truth's edges, inside the hole:", "",
+              "| hole ratio | " + " | ".join(LABELS[m] for m in methods) + " |", "|---|" + "---:|" * len(methods)]
+    for b in buckets:
+        lines.append(f"| ({b.replace('-', ', ')}] | " + " | ".join(
+            f"{results['methods'][m][b]['sharpness']:.2f} / {results['methods'][m][b]['edge_f1']:.2f}"
+            for m in methods) + " |")
     path = Path(path)
     path.write_text("\n".join(lines) + "\n")
     return path
@@ -277,13 +286,14 @@ def write_plot(results: dict, path: str | Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4))
+    keys = ("psnr", "ssim", "hole_psnr", "sharpness", "edge_f1")
+    fig, axes = plt.subplots(1, len(keys), figsize=(4.5 * len(keys), 4))
     for m, stats in results["methods"].items():
         buckets = [b for b in stats if b != bucket_name(*HEADLINE)]
         x = [np.mean([float(v) for v in b.split("-")]) for b in buckets]
-        for ax, key in zip(axes, ("psnr", "ssim", "hole_psnr")):
+        for ax, key in zip(axes, keys):
             ax.plot(x, [stats[b][key] for b in buckets], marker="o", label=LABELS[m])
-    for ax, title in zip(axes, ("PSNR (dB)", "SSIM", "hole PSNR (dB)")):
+    for ax, title in zip(axes, ("PSNR (dB)", "SSIM", "hole PSNR (dB)", "sharpness (photo = 1)", "edge F1")):
         ax.set_xlabel("hole ratio (bucket centre)")
         ax.set_title(title)
         ax.grid(alpha=0.3)

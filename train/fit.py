@@ -29,12 +29,13 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from inpaint.discriminator import PatchDiscriminator
 from inpaint.generator import SketchPConvUNet
 
 from .config import Recipe, load_recipe
-from .data import InpaintingSamples, StepSampler, open_source
-from .losses import InpaintingLoss, VGGFeatures, discriminator_hinge, generator_hinge
+from .data import CacheSource, InpaintingSamples, StepSampler, open_source
+from .adversarial import AdversarialWeights, discriminator_terms, generator_terms
+from .discriminator import PatchDiscriminator
+from .losses import InpaintingLoss, VGGFeatures
 from .samples import sample_grid
 from .state import load_state, save_state, update_ema
 
@@ -52,8 +53,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--init", type=Path, help="a new run starts from these exported weights (.safetensors)")
     p.add_argument("--device", default="auto", help="cpu, cuda, or auto")
     p.add_argument("--threads", type=int, help="torch CPU threads (1 avoids OpenMP stalls on a busy machine)")
-    p.add_argument("--vgg", default="auto", choices=["auto", "imagenet", "hed", "random"],
-                   help="VGG16 weights for the perceptual/style losses")
+    p.add_argument("--vgg", default="auto",
+                   help="VGG16 weights for the perceptual/style losses: auto, imagenet, hed, random, "
+                        "or a .safetensors written by train.pack")
+    p.add_argument("--minutes", type=float, help="stop (and save) after this much wall-clock time")
     p.add_argument("overrides", nargs="*", help="recipe overrides, e.g. batch_size=4 loss.adversarial=0.1")
     return p.parse_args(argv)
 
@@ -138,34 +141,59 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
                device: torch.device, step: int) -> tuple[bool, dict]:
     """One generator update (+ EMA) and one discriminator update; a non-finite loss or
     gradient skips the update. Returns (updated, loss terms)."""
+    hole = 1.0 - batch["valid"]
+    loss = recipe.loss
     with autocast(recipe, device):
         pred = g_model(batch["image"], batch["valid"], batch["sketch"], batch["color"],
                        batch["color_mask"], batch["level"])
         terms = criterion(batch["image"], batch["valid"], pred)
         if d_model is not None:
-            fake = d_model(terms["comp"], 1.0 - batch["valid"], batch["sketch"])
-            terms["g_adv"] = generator_hinge(fake.float())
-            terms["total"] = terms["total"] + recipe.loss.adversarial * terms["g_adv"]
+            terms.update(generator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"]))
+            terms["total"] = (terms["total"] + loss.adversarial * terms["g_adv"]
+                              + loss.feature_matching * terms["feature_matching"])
     opt_g.zero_grad(set_to_none=True)
     finite = bool(torch.isfinite(terms["total"]))
     if finite:
         terms["total"].backward()
-        finite = bool(torch.isfinite(torch.nn.utils.clip_grad_norm_(generator.parameters(), float("inf"))))
+        limit = recipe.optim.clip or float("inf")
+        terms["grad_norm"] = torch.nn.utils.clip_grad_norm_(generator.parameters(), limit)
+        finite = bool(torch.isfinite(terms["grad_norm"]))
     if not finite:
         opt_g.zero_grad(set_to_none=True)
         return False, terms
     opt_g.step()
     update_ema(ema, generator, recipe.optim.ema, step)
 
-    if d_model is not None:  # real images against the composite (LaMa's fix for hole "shadows")
+    if d_model is not None:  # real images against the composite; only its hole is fake (LaMa)
+        weights = AdversarialWeights(loss.adversarial, loss.feature_matching, loss.r1, loss.r1_every)
         with autocast(recipe, device):
-            real = d_model(batch["image"], 1.0 - batch["valid"], batch["sketch"])
-            fake = d_model(terms["comp"].detach(), 1.0 - batch["valid"], batch["sketch"])
-            terms["d_hinge"] = discriminator_hinge(real.float(), fake.float())
+            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], weights, step)
         opt_d.zero_grad(set_to_none=True)
-        terms["d_hinge"].backward()
-        opt_d.step()
+        if torch.isfinite(d_terms["d_total"]):
+            d_terms["d_total"].backward()
+            opt_d.step()
+        terms.update(d_terms)
     return True, terms
+
+
+def warmed(lr: float, recipe: Recipe, step: int) -> float:
+    """Linear warm-up over the first `optim.warmup` steps of this run's schedule."""
+    warmup = recipe.optim.warmup
+    return lr * min(1.0, (step + 1) / warmup) if warmup else lr
+
+
+def make_validation(data: str, recipe: Recipe):
+    """The in-loop validation on the cache's held-out faces, or None (with a warning) without them."""
+    from .validation import Validation
+
+    try:
+        source = open_source(data, recipe.model.resolution, split="val")
+        if not isinstance(source, CacheSource):
+            raise ValueError("in-loop validation needs a prepared cache (held-out faces with landmarks)")
+        return Validation(source, recipe.run.validate_images)
+    except ValueError as exc:
+        log.warning("no in-loop validation: %s", exc)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -255,6 +283,20 @@ def main(argv: list[str] | None = None) -> int:
             "edges": getattr(source, "detector", "?"), "world": world, "device": str(device), "init": init,
         }
 
+    validation = None
+    if main_process and recipe.run.validate_every:
+        validation = make_validation(args.data, recipe)
+
+    def validate() -> None:
+        scores = validation.run(ema)
+        for name, value in scores.items():
+            writer.add_scalar(f"val/{name}", value, step)
+        with open(run_dir / "validation.jsonl", "a") as handle:
+            handle.write(json.dumps({"step": step, **{k: round(v, 4) for k, v in scores.items()}}) + "\n")
+        log.info("step %d validation: %s", step, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+
+    if validation is not None and not state:
+        validate()  # where the run starts from
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run `finally` on a kill
 
     # -- the loop ------------------------------------------------------------------------------
@@ -262,7 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     progress = tqdm(total=recipe.optim.steps, initial=step, disable=not main_process, unit="step", dynamic_ncols=True)
     window_start, window_images = time.perf_counter(), 0
     try:
-        while step < recipe.optim.steps:
+        deadline = time.monotonic() + 60 * args.minutes if args.minutes else float("inf")
+        while step < recipe.optim.steps and time.monotonic() < deadline:
             tick = time.perf_counter()
             resolution = resolution_at(recipe, step)
             if resolution != loader_res:
@@ -271,9 +314,12 @@ def main(argv: list[str] | None = None) -> int:
             batch = {k: v.to(device, non_blocking=True) for k, v in next(loader).items()}
             for key in ("image", "valid", "sketch", "color", "color_mask"):
                 batch[key] = batch[key].contiguous(memory_format=memory_format)
-            lr = lr_at(recipe, step)
+            lr = warmed(lr_at(recipe, step), recipe, step)
             for group in opt_g.param_groups:
                 group["lr"] = lr
+            if opt_d is not None:
+                for group in opt_d.param_groups:
+                    group["lr"] = warmed(recipe.optim.disc_lr, recipe, step)
             generator.freeze_encoder_bn = step >= recipe.optim.finetune_from
             generator.train()
 
@@ -306,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                     from torchvision.utils import save_image
 
                     save_image(grid, run_dir / "samples" / f"{step:07d}.png")
+                if validation is not None and step % recipe.run.validate_every == 0:
+                    validate()
                 if step % recipe.run.checkpoint_every == 0:
                     save_state(run_dir, snapshot())
     finally:

@@ -1,4 +1,4 @@
-"""Losses of Liu et al. 2018 (PConv), plus SN-PatchGAN hinge terms.
+"""Losses of Liu et al. 2018 (PConv); the adversarial terms are in train/adversarial.py.
 
     L = valid·L_valid + hole·L_hole + perceptual·L_perc + style·(L_style_out + L_style_comp) + tv·L_tv
 
@@ -49,10 +49,29 @@ class VGGFeatures(nn.Module):
         self.requires_grad_(False)
         self.eval()
 
+    def save(self, path: str | Path) -> Path:
+        """These weights as fp16 safetensors, loadable as `VGGFeatures(path)` where the HED
+        weights are not (a lent GPU machine)."""
+        from safetensors.torch import save_file
+
+        path = Path(path)
+        tensors = {k: v.half().contiguous() for k, v in self.state_dict().items()}
+        save_file(tensors, str(path), metadata={"source": self.source})
+        return path
+
     def _convs(self) -> list[nn.Conv2d]:
         return [conv for stage in self.stages for conv in stage]
 
     def _load(self, source: str) -> str:
+        if source.endswith(".safetensors"):  # written by `save`
+            from safetensors import safe_open
+            from safetensors.torch import load_file
+
+            with safe_open(source, "pt") as handle:
+                saved = (handle.metadata() or {}).get("source", "?")
+            self.load_state_dict({k: v.float() for k, v in load_file(source).items()})
+            log.info("perceptual/style VGG16 from %s (%s weights)", source, saved)
+            return saved
         if source in ("auto", "imagenet"):
             path = Path(torch.hub.get_dir()) / "checkpoints" / TORCHVISION_FILE
             if path.is_file():
@@ -149,11 +168,3 @@ class InpaintingLoss(nn.Module):
         terms["total"] = sum(getattr(self.w, name) * value for name, value in terms.items())
         terms["comp"] = comp
         return terms
-
-
-def discriminator_hinge(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    return F.relu(1.0 - real_scores).mean() + F.relu(1.0 + fake_scores).mean()
-
-
-def generator_hinge(fake_scores: torch.Tensor) -> torch.Tensor:
-    return -fake_scores.mean()

@@ -32,16 +32,22 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from inpaint.frame import CANONICAL
+
 Region = tuple[float, float, float, float]  # centre x, centre y, half-width, half-height (fractions)
 
-# Canonical aligned face at any size (CelebA-HQ / FFHQ framing): centre (x, y) and half-axes
-# (a, b) of an ellipse over each region, as fractions of the side. "left" = image left.
-# Checked against the mean of 100 CelebA-HQ test faces (eyes at y 0.47, mouth centre at 0.72).
+# Canonical aligned face at any size: centre (x, y) and half-axes (a, b) of an ellipse over
+# each region, as fractions of the side. "left" = image left. The centres come from the one
+# definition of the aligned frame, `inpaint.frame.CANONICAL` (eye and mouth centres, measured
+# on CelebA-HQ), so the blobs sit where the editor's aligned faces have their parts; the nose
+# sits 44 % of the way from the eye line to the mouth.
+_EYE_L, _EYE_R, _MOUTH = (tuple(float(v) for v in row) for row in CANONICAL)
+_NOSE_Y = _EYE_L[1] + 0.44 * (_MOUTH[1] - _EYE_L[1])
 FACE_REGIONS: dict[str, Region] = {
-    "eye_left": (0.35, 0.47, 0.09, 0.05),
-    "eye_right": (0.65, 0.47, 0.09, 0.05),
-    "nose": (0.50, 0.58, 0.07, 0.09),
-    "mouth": (0.50, 0.72, 0.13, 0.06),
+    "eye_left": (*_EYE_L, 0.09, 0.05),
+    "eye_right": (*_EYE_R, 0.09, 0.05),
+    "nose": ((_EYE_L[0] + _EYE_R[0]) / 2, _NOSE_Y, 0.07, 0.09),
+    "mouth": (*_MOUTH, 0.13, 0.06),
 }
 # The same regions in the 68-point (iBUG 300-W) landmark scheme; 36–41 is the eye on image left.
 LANDMARK_GROUPS: dict[str, range] = {

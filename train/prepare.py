@@ -13,6 +13,9 @@ Writes, for N images of side S:
 * CACHE/lines.npy      thin edge lines (bit-packed) of the cached image;
 * CACHE/done.npy       0 = to do, 1 = ready, 2 = unreadable; and CACHE/meta.json.
 
+Images are prepared in an interleaved order (every `INTERLEAVE`-th file first, then the
+next offset, …), so a cache that is still being written already holds a spread of every
+source (the held-out validation faces, `train.data.is_holdout`, come first), and training can start on it (`train.data.CacheSource` reads only finished images).
 Run it again to resume: finished images are skipped. Unreadable files are listed in
 CACHE/unreadable.txt and skipped by the loader.
 """
@@ -28,10 +31,11 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
-from .data import edge_lines, list_images, square_resize
+from .data import edge_lines, is_holdout, list_images, square_resize
 
 FORMAT_VERSION = 2
 FLUSH_EVERY = 256
+INTERLEAVE = 16
 NO_LANDMARKS = np.full((68, 2), np.nan, np.float32)
 
 
@@ -59,6 +63,11 @@ def crop_landmarks(image: np.ndarray) -> np.ndarray:
 
     faces = detect_faces(grey_image(image))
     return faces[0].landmarks.astype(np.float32) if faces else NO_LANDMARKS
+
+
+def interleaved(indices: np.ndarray, every: int = INTERLEAVE) -> np.ndarray:
+    """`indices` ordered by (index mod `every`, index): a balanced subset of the sorted files first."""
+    return indices[np.lexsort((indices, indices % every))]
 
 
 def open_cache(out: Path, files: list[Path], root: Path, size: int, detector: str, align: bool):
@@ -120,7 +129,8 @@ def main(argv: list[str] | None = None) -> int:
     detector = get_detector(None if args.detector == "auto" else args.detector)
     cache = open_cache(args.out, files, args.data, args.size, detector.name, args.align)
     done = cache["done"]
-    todo = np.flatnonzero(done[:] == 0)
+    todo = interleaved(np.flatnonzero(done[:] == 0))
+    todo = np.concatenate([todo[is_holdout(todo)], todo[~is_holdout(todo)]])  # validation faces first
     unreadable = []
     progress = tqdm(todo, desc="prepare", unit="img", initial=len(files) - len(todo), total=len(files))
     for count, i in enumerate(progress, start=1):

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..imageio import ImageLike, to_rgb
 from ..frame import CANONICAL, fit_similarity, key_points
-from .detect import MIN_IMAGE_SIDE, Face, detect_faces, grey_image
+from .detect import MIN_IMAGE_SIDE, detect_faces, grey_image
 
 PARTS = ("eyes", "eyebrows", "nose", "mouth", "jaw", "face", "hair")
 EYE_GAP = float(CANONICAL[1, 0] - CANONICAL[0, 0])  # eye distance, in frame sides
@@ -63,9 +63,10 @@ def _hair_outline(to_photo: np.ndarray) -> np.ndarray:
     return _apply(to_photo, arc)
 
 
-def draw_parts(face: Face, shape: tuple[int, int], parts: list[str]) -> np.ndarray:
-    """bool H×W: the union of `parts` of one detected face (no growing)."""
-    lm = face.landmarks
+def draw_parts(landmarks: np.ndarray, shape: tuple[int, int], parts: list[str]) -> np.ndarray:
+    """bool H×W: the union of `parts` of one face given by its 68 landmarks (no growing).
+    The editor's one-click masks and the training masks (`train.part_masks`) both draw here."""
+    lm = np.asarray(landmarks, np.float64)
     to_canon = fit_similarity(key_points(lm), CANONICAL)
     to_photo = cv2.invertAffineTransform(to_canon)
     gap = float(np.linalg.norm(key_points(lm)[1] - key_points(lm)[0]))
@@ -124,4 +125,4 @@ def face_part_mask(image: ImageLike, parts: list[str], grow: int = 0) -> np.ndar
     faces = detect_faces(grey_image(rgb)) if min(rgb.shape[:2]) >= MIN_IMAGE_SIDE else []
     if not faces:
         raise ValueError("no face found in the image (faces smaller than about 40 px are not detected)")
-    return grow_mask(draw_parts(faces[0], rgb.shape[:2], names), int(grow))
+    return grow_mask(draw_parts(faces[0].landmarks, rgb.shape[:2], names), int(grow))

@@ -1,0 +1,48 @@
+"""The measures a person would use: sharpness against the photo, and edge F1."""
+import cv2
+import numpy as np
+import pytest
+
+from train import quality
+
+
+def test_the_photo_scores_one_and_a_blur_far_less(aligned_astronaut):
+    image, _, _ = aligned_astronaut
+    hole = np.zeros(image.shape[:2], bool)
+    hole[60:200, 60:200] = True
+    assert quality.sharpness(image, image, hole) == pytest.approx(1.0)
+    assert quality.edge_f1(image, image, hole) == pytest.approx(1.0)
+    blurred = cv2.GaussianBlur(image, (0, 0), 2)
+    assert quality.sharpness(blurred, image, hole) < 0.35
+    flat = np.full_like(image, 128)
+    assert quality.sharpness(flat, image, hole) == 0.0
+    assert quality.edge_f1(flat, image, hole) == 0.0
+
+
+def test_edges_a_pixel_off_still_match_within_the_tolerance():
+    truth = np.zeros((64, 64, 3), np.uint8)
+    truth[:, 32:] = 200
+    moved, far = np.zeros_like(truth), np.zeros_like(truth)
+    moved[:, 33:], far[:, 44:] = 200, 200
+    hole = np.ones((64, 64), bool)
+    assert quality.edge_f1(moved, truth, hole) == pytest.approx(1.0)
+    assert quality.edge_f1(far, truth, hole) == 0.0
+
+
+def test_only_the_inside_of_the_hole_counts():
+    hole = np.zeros((40, 40), bool)
+    hole[10:30, 10:30] = True
+    inner = quality.inner(hole, 3)
+    assert inner.sum() == 14 * 14 and not inner[10:13].any()
+    # the image border is not a hole border: a hole along it is not shrunk from that side
+    edge = np.zeros((40, 40), bool)
+    edge[:, :10] = True
+    assert quality.inner(edge, 3)[:, 0].all()
+    truth = np.zeros((40, 40, 3), np.uint8)
+    assert np.isnan(quality.sharpness(truth, truth, hole))  # a flat truth has no detail to match
+    assert np.isnan(quality.edge_f1(truth, truth, hole))
+
+
+def test_nanmean_skips_undefined_scores():
+    assert quality.nanmean([1.0, float("nan"), 3.0]) == 2.0
+    assert np.isnan(quality.nanmean([float("nan")]))

@@ -1,0 +1,38 @@
+"""The sketch- and colour-transfer cases."""
+import numpy as np
+import pytest
+
+from train.transfer import colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
+
+
+def test_a_face_transferred_onto_itself_is_its_own_part(aligned_astronaut):
+    image, landmarks, lines = aligned_astronaut
+    case = transfer_case(image, landmarks, image, lines, landmarks, "mouth")
+    assert case.hole.any() and 0.005 < case.hole.mean() < 0.08
+    assert np.array_equal(case.sketch, lines & case.hole)
+    assert np.abs(case.ceiling.astype(int) - image).max() <= 1
+    scores = transfer_scores(case.ceiling, image, case)
+    assert scores["sharpness"] == pytest.approx(1.0, abs=0.02)
+
+
+def test_the_part_moves_with_the_other_faces_landmarks(aligned_astronaut):
+    image, landmarks, lines = aligned_astronaut
+    shifted = landmarks + (10.0, 4.0)
+    case = transfer_case(image, landmarks, np.roll(image, (4, 10), (0, 1)), np.roll(lines, (4, 10), (0, 1)),
+                         shifted, "nose")
+    assert np.abs(case.ceiling.astype(int) - image)[case.hole].mean() < 3
+
+
+def test_colour_move_is_the_fraction_of_the_way(aligned_astronaut):
+    image, landmarks, _ = aligned_astronaut
+    hole = np.zeros(image.shape[:2], bool)
+    hole[150:200, 90:170] = True
+    target = np.array([40.0, 170.0, 70.0])
+    all_the_way = image.copy()
+    all_the_way[hole] = target
+    assert colour_move(all_the_way, image, hole, target) == pytest.approx(1.0)
+    assert colour_move(image, image, hole, target) == 0.0
+    rgb, mask = colour_dabs(hole, target, np.random.default_rng(0))
+    assert mask.any() and not (mask & ~hole).any() and (rgb[mask] == (40, 170, 70)).all()
+    lips = lip_colour(image, landmarks)
+    assert lips[0] > lips[2]  # lips are redder than blue

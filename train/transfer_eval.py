@@ -1,0 +1,133 @@
+"""The sketch-transfer and colour-transfer tests on full photos, through the editor.
+
+    python -m train.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 18]
+
+Face pairs (A, B) are consecutive test images (sorted) in which a face is found. For each
+part (mouth, nose, eyes) A's part is masked (`train.transfer.part_hole`) and B's thin HED
+lines of that part, warped onto A by the landmarks, are the sketch; the editor runs with
+`align=True` at faithfulness 0, as the app would. Scored against the given lines, with B's
+real part pasted in as the ceiling (`train.transfer`). Colour: a dozen dabs of B's lip
+colour, and of green, inside A's mouth hole, edited with and without the dabs.
+Writes DIR/transfer.json and DIR/transfer.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from . import quality
+from .transfer import PARTS, colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
+
+GREEN = np.array([40.0, 170.0, 70.0])
+
+
+def load_faces(paths: list[Path], count: int, detector) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """(RGB, 68 landmarks, thin lines) of the first `count` images in which a face is found."""
+    from inpaint.face import detect_faces, grey_image
+    from inpaint.imageio import to_rgb
+    from sketch import soft_edges, thin_lines
+
+    faces = []
+    for path in paths:
+        rgb = to_rgb(path)
+        found = detect_faces(grey_image(rgb))
+        if found:
+            faces.append((rgb, found[0].landmarks, thin_lines(soft_edges(rgb, detector))))
+        if len(faces) == count:
+            break
+    return faces
+
+
+def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
+    colour = None
+    if hints is not None:
+        rgb, mask = hints
+        colour = np.dstack([rgb, mask.astype(np.uint8) * 255])
+    sketch_layer = None if sketch is None else sketch.astype(np.uint8) * 255
+    out = editor.edit(image, hole.astype(np.uint8) * 255, sketch=sketch_layer, color=colour, faithfulness=0.0,
+                      align=True)
+    return np.asarray(out)
+
+
+def run(editor, faces, seed: int = 0) -> dict:
+    rng = np.random.default_rng(seed)
+    rows = {part: {"f1": [], "sharpness": [], "ceiling_f1": [], "ceiling_sharpness": []} for part in PARTS}
+    colours = {"lip": [], "green": []}
+    for a, b in zip(faces[0::2], faces[1::2]):
+        (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
+        for part in PARTS:
+            case = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, part)
+            scores = transfer_scores(_edit(editor, image_a, case.hole, case.sketch), image_a, case)
+            ceiling = transfer_scores(case.ceiling, image_a, case)
+            for key in ("f1", "sharpness"):
+                rows[part][key].append(scores[key])
+                rows[part]["ceiling_" + key].append(ceiling[key])
+        hole = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, "mouth").hole
+        plain = _edit(editor, image_a, hole)
+        for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):
+            hinted = _edit(editor, image_a, hole, hints=colour_dabs(hole, colour, rng))
+            colours[name].append(colour_move(hinted, plain, hole, colour))
+    summary = {part: {k: quality.nanmean(v) for k, v in r.items()} for part, r in rows.items()}
+    for part in PARTS:
+        summary[part]["f1_of_ceiling"] = summary[part]["f1"] / max(summary[part]["ceiling_f1"], 1e-9)
+    summary["colour"] = {name: quality.nanmean(v) for name, v in colours.items()}
+    return {"pairs": len(faces) // 2, "summary": summary, "samples": {"parts": rows, "colour": colours}}
+
+
+def write_markdown(results: dict, path: Path, weights: str) -> None:
+    s = results["summary"]
+    lines = [f"# Sketch and colour transfer ({results['pairs']} pairs, weights {weights})", "",
+             "| part | F1 vs given lines | sharpness | pasted real part F1 | its sharpness | F1 / ceiling |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for part in PARTS:
+        r = s[part]
+        lines.append(f"| {part} | {r['f1']:.3f} | {r['sharpness']:.2f} | {r['ceiling_f1']:.3f} | "
+                     f"{r['ceiling_sharpness']:.2f} | {r['f1_of_ceiling']:.0%} |")
+    lines += ["", f"Colour transfer (fraction of the way to the hint): lip {s['colour']['lip']:.2f}, "
+                  f"green {s['colour']['green']:.2f}."]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m train.transfer_eval", description=__doc__.split("\n")[0])
+    parser.add_argument("--data", type=Path, required=True, help="folder of face photos (searched recursively)")
+    parser.add_argument("--weights", required=True, help="generator .safetensors")
+    parser.add_argument("--out", type=Path, required=True, help="report folder")
+    parser.add_argument("--pairs", type=int, default=18)
+    parser.add_argument("--edges", default="hed", choices=("auto", "hed", "gradient"))
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    import torch
+
+    import sketch
+    from inpaint import Editor, WeightsError
+
+    from .data import list_images
+
+    torch.set_num_threads(args.threads)
+    try:
+        editor = Editor.load(args.weights)
+        detector = sketch.get_detector(None if args.edges == "auto" else args.edges)
+        faces = load_faces(list_images(args.data), 2 * args.pairs, detector)
+        if len(faces) < 2:
+            raise ValueError(f"{args.data}: fewer than two images with a face")
+        results = run(editor, faces)
+    except (ValueError, WeightsError, FileNotFoundError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    results["protocol"] = {"data": str(args.data), "weights": args.weights, "edges": detector.name,
+                           "faithfulness": 0.0, "align": True}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "transfer.json").write_text(json.dumps(results, indent=1) + "\n")
+    write_markdown(results, args.out / "transfer.md", args.weights)
+    print((args.out / "transfer.md").read_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

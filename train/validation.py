@@ -1,0 +1,86 @@
+"""A small fixed validation that runs inside the training loop, on what a person would see.
+
+Held-out faces of the training cache (`train.data.is_holdout`: never trained on), each
+with three fixed cases built once: its mouth, nose or eyes masked (the part from its
+landmarks, grown) and filled without a sketch and with the oracle sketch (its own thin
+lines), and the transfer case (the next held-out face's same part drawn in). Scores:
+sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with the
+pasted real part's F1 beside it (the ceiling), and hole PSNR as the floor.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from .data import CacheSource
+from .part_masks import has_landmarks
+from .transfer import PARTS, part_hole, transfer_case, transfer_scores
+from . import quality
+
+
+def _tensor(arrays: list[np.ndarray], signed: bool, device) -> torch.Tensor:
+    x = torch.from_numpy(np.stack(arrays).astype(np.float32)).to(device)
+    x = x.permute(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
+    return x / 127.5 - 1.0 if signed else x
+
+
+def _to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
+    out = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
+    return list(out)
+
+
+class Validation:
+    def __init__(self, source: CacheSource, count: int = 16):
+        faces = [source.get(i) for i in range(len(source))]
+        faces = [f for f in faces if has_landmarks(f[2])][:count]
+        if len(faces) < 2:
+            raise ValueError("validation needs at least 2 held-out faces with landmarks")
+        self.images = [f[0] for f in faces]
+        self.holes, self.oracle, self.cases = [], [], []
+        for i, (image, lines, landmarks) in enumerate(faces):
+            part = PARTS[i % len(PARTS)]
+            hole = part_hole(landmarks, image.shape[:2], part)
+            self.holes.append(hole)
+            self.oracle.append(lines & hole)
+            other = faces[(i + 1) % len(faces)]
+            self.cases.append(transfer_case(image, landmarks, other[0], other[1], other[2], part))
+        self.ceiling_f1 = quality.nanmean(transfer_scores(c.ceiling, im, c)["f1"]
+                                          for c, im in zip(self.cases, self.images))
+
+    def _fill(self, model, holes: list[np.ndarray], sketches: list[np.ndarray] | None) -> list[np.ndarray]:
+        device = next(model.parameters()).device
+        image = _tensor(self.images, True, device)
+        valid = 1.0 - _tensor([h.astype(np.float32) for h in holes], False, device)
+        sketch = None if sketches is None else _tensor([s.astype(np.float32) for s in sketches], False, device)
+        pred = model(image, valid, sketch, None, None, 0.0)
+        return _to_uint8(valid * image + (1 - valid) * pred.float())
+
+    @torch.inference_mode()
+    def run(self, model) -> dict[str, float]:
+        """The scores of `model` (put in eval mode for the run, restored after)."""
+        was_training = model.training
+        model.eval()
+        try:
+            unguided = self._fill(model, self.holes, None)
+            oracle = self._fill(model, self.holes, self.oracle)
+            transfer = self._fill(model, [c.hole for c in self.cases], [c.sketch for c in self.cases])
+        finally:
+            model.train(was_training)
+        out: dict[str, list[float]] = {k: [] for k in ("sharpness", "sharpness_sketch", "edge_f1", "edge_f1_sketch",
+                                                       "transfer_f1", "transfer_sharpness", "hole_psnr")}
+        for i, truth in enumerate(self.images):
+            hole = self.holes[i]
+            for suffix, result in (("", unguided[i]), ("_sketch", oracle[i])):
+                scores = quality.scores(result, truth, hole)
+                out["sharpness" + suffix].append(scores["sharpness"])
+                out["edge_f1" + suffix].append(scores["edge_f1"])
+            mse = float(np.mean((unguided[i][hole].astype(np.float64) - truth[hole]) ** 2))
+            out["hole_psnr"].append(10 * math.log10(255.0**2 / max(mse, 1e-10)))
+            scores = transfer_scores(transfer[i], truth, self.cases[i])
+            out["transfer_f1"].append(scores["f1"])
+            out["transfer_sharpness"].append(scores["sharpness"])
+        summary = {k: quality.nanmean(v) for k, v in out.items()}
+        summary["transfer_ceiling_f1"] = self.ceiling_f1
+        return summary
