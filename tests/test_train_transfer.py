@@ -36,3 +36,24 @@ def test_colour_move_is_the_fraction_of_the_way(aligned_astronaut):
     assert mask.any() and not (mask & ~hole).any() and (rgb[mask] == (40, 170, 70)).all()
     lips = lip_colour(image, landmarks)
     assert lips[0] > lips[2]  # lips are redder than blue
+
+
+def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
+    from inpaint import Editor
+    from inpaint.engines import TeleaEngine
+    from train import transfer_eval
+
+    image, landmarks, lines = aligned_astronaut
+    mirrored = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
+    faces = [(image, landmarks, lines), (image[:, ::-1].copy(), mirrored, lines[:, ::-1].copy())]
+    results = transfer_eval.run(Editor(TeleaEngine(256)), faces)
+    assert results["pairs"] == 1
+    for part in ("mouth", "nose", "eyes"):
+        row = results["summary"][part]
+        assert 0 <= row["f1"] < row["ceiling_f1"] <= 1  # Telea ignores the drawing; the real part matches it
+        assert row["sharpness"] < row["ceiling_sharpness"]
+    assert set(results["summary"]["colour"]) == {"lip", "green"}
+    results["protocol"] = {"weights": "telea"}
+    transfer_eval.write_markdown(results, tmp_path / "t.md", "telea")
+    assert "| mouth |" in (tmp_path / "t.md").read_text()
+    assert transfer_eval.write_plot(results, tmp_path / "t.png", results).stat().st_size > 10_000

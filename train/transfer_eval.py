@@ -8,7 +8,8 @@ lines of that part, warped onto A by the landmarks, are the sketch; the editor r
 `align=True` at faithfulness 0, as the app would. Scored against the given lines, with B's
 real part pasted in as the ceiling (`train.transfer`). Colour: a dozen dabs of B's lip
 colour, and of green, inside A's mouth hole, edited with and without the dabs.
-Writes DIR/transfer.json and DIR/transfer.md.
+Writes DIR/transfer.json, DIR/transfer.md and DIR/transfer.png (`--baseline OLD_DIR` adds
+an earlier report's bars).
 """
 from __future__ import annotations
 
@@ -92,6 +93,35 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
     path.write_text("\n".join(lines) + "\n")
 
 
+def write_plot(results: dict, path: Path, baseline: dict | None = None) -> Path:
+    """Bars per part: F1 against the given lines and sharpness, for the model (and a baseline
+    report, when given) beside the pasted real part."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [("pasted real part", results["summary"], "ceiling_")]
+    if baseline is not None:
+        rows.append((f"before ({Path(baseline['protocol']['weights']).name})", baseline["summary"], ""))
+    rows.append((Path(results["protocol"]["weights"]).name, results["summary"], ""))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    x = np.arange(len(PARTS))
+    width = 0.8 / len(rows)
+    for ax, key, title in zip(axes, ("f1", "sharpness"), ("edge F1 against the drawn lines", "sharpness (photo = 1)")):
+        for k, (label, summary, prefix) in enumerate(rows):
+            ax.bar(x + (k - (len(rows) - 1) / 2) * width, [summary[p][prefix + key] for p in PARTS], width, label=label)
+        ax.set_xticks(x, PARTS)
+        ax.set_title(title)
+        ax.grid(axis="y", alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right", framealpha=0.9)
+    fig.suptitle(f"Sketch transfer: another face's part drawn in ({results['pairs']} pairs)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.transfer_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of face photos (searched recursively)")
@@ -100,6 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=18)
     parser.add_argument("--edges", default="hed", choices=("auto", "hed", "gradient"))
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--baseline", type=Path, help="an earlier report folder, drawn beside this one in the plot")
     args = parser.parse_args(argv)
 
     import torch
@@ -125,6 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "transfer.json").write_text(json.dumps(results, indent=1) + "\n")
     write_markdown(results, args.out / "transfer.md", args.weights)
+    baseline = json.loads((args.baseline / "transfer.json").read_text()) if args.baseline else None
+    write_plot(results, args.out / "transfer.png", baseline)
     print((args.out / "transfer.md").read_text())
     return 0
 
