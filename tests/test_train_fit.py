@@ -173,3 +173,16 @@ def test_a_kill_to_the_whole_process_group_still_saves(cache, tmp_path):
     assert proc.returncode == 143, err[-3000:]
     assert load_state(run)["step"] >= 2 and not (run / "last.tmp").exists()
     assert "saved" in err
+
+
+def test_a_loader_worker_runs_beside_a_multithreaded_parent(cache, tmp_path):
+    """With two torch threads in the parent, a forked loader worker hung in its first
+    parallel op (OpenMP is not fork-safe); workers now start from a fork server."""
+    # the full width: its weight init runs OpenMP regions in the parent before the fork
+    args = ["--threads", "2"] + [arg for arg in TINY if arg not in ("workers=0", "width=0.125")] + ["workers=1", "width=0.5"]
+    cmd = [sys.executable, "-m", "train.fit", "--data", str(cache), "--out", str(tmp_path / "run"), "--steps", "3", *args]
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    result = subprocess.run(cmd, cwd=ROOT, env=dict(env, PYTHONPATH=str(ROOT)), capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert load_state(tmp_path / "run")["step"] == 3

@@ -67,6 +67,7 @@ class CacheSource:
 
     def __init__(self, folder: str | Path, split: str = "train"):
         folder = Path(folder)
+        self.folder, self.split = folder, split
         self.meta = json.loads((folder / "meta.json").read_text())
         done = np.load(folder / "done.npy")
         ready = np.flatnonzero(done == 1)  # unreadable files (2) and unfinished ones (0) are skipped
@@ -85,6 +86,21 @@ class CacheSource:
 
     def __len__(self) -> int:
         return int(self.index.size)
+
+    def __getstate__(self) -> dict:
+        """Pickled for a loader worker by path and index: the memory maps are reopened there,
+        not copied (a pickled memmap carries its whole array)."""
+        state = self.__dict__.copy()
+        for name in ("images", "lines", "landmarks"):
+            state[name] = None
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self.images = np.load(self.folder / "images.npy", mmap_mode="r")
+        self.lines = np.load(self.folder / "lines.npy", mmap_mode="r")
+        path = self.folder / "landmarks.npy"
+        self.landmarks = np.load(path, mmap_mode="r") if path.is_file() else None
 
     def get(self, i: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         j = self.index[i]

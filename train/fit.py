@@ -120,9 +120,12 @@ def lr_at(recipe: Recipe, step: int) -> float:
 def make_loader(dataset: InpaintingSamples, recipe: Recipe, step: int, rank: int, world: int):
     sampler = StepSampler(step, recipe.data.batch_size, rank, world)
     workers = recipe.data.workers
+    # Workers start from a fork server, not a fork of this process: a child forked after the
+    # parent ran multi-threaded OpenMP (torch with 2+ threads) hangs in its first parallel op.
     return iter(DataLoader(dataset, batch_size=recipe.data.batch_size, sampler=sampler, num_workers=workers,
                            persistent_workers=False, prefetch_factor=4 if workers else None,
-                           worker_init_fn=_init_worker if workers else None))
+                           worker_init_fn=_init_worker if workers else None,
+                           multiprocessing_context="forkserver" if workers else None))
 
 
 def _init_worker(_: int) -> None:
