@@ -16,6 +16,7 @@ import cv2
 import numpy as np
 from PIL import Image
 
+from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
 from .frame import Frame, from_frame, hints_to_frame, mask_to_frame, to_frame
 from .framing import plan_frame
@@ -65,11 +66,13 @@ class Editor:
         max_side: int = DEFAULT_MAX_SIDE,
         max_pixels: int = DEFAULT_MAX_PIXELS,
         warning: str = "",
+        detail: bool = True,
     ):
         self.engine_impl = engine
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.warning = warning
+        self.detail = detail  # full-resolution detail and colour matching at paste-back (inpaint/detail.py)
 
     @property
     def engine(self) -> str:
@@ -145,7 +148,7 @@ class Editor:
 
         clock = time.perf_counter()
         feather = feather_width(frame)
-        out, box = paste_back(rgb, hole, filled, frame, feather)
+        out, box = paste_back(rgb, hole, filled, frame, feather, self.detail)
         ms["paste"] = 1000 * (time.perf_counter() - clock)
         result = inputs.metadata.attach(Image.fromarray(out))
         if not return_info:
@@ -162,19 +165,30 @@ def feather_width(frame: Frame) -> int:
 
 
 def paste_back(
-    rgb: np.ndarray, hole: np.ndarray, filled: np.ndarray, frame: Frame, feather: int
+    rgb: np.ndarray, hole: np.ndarray, filled: np.ndarray, frame: Frame, feather: int, detail: bool = True
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """Blend the frame result into a copy of `rgb`: weight 1 on the hole, falling linearly
-    to 0 at `feather` px outside it; pixels with weight 0 are not written at all."""
+    to 0 at `feather` px outside it; pixels with weight 0 are not written at all. With
+    `detail`, the fill's colour step at the edge is removed and, where the frame was scaled
+    up, the photo's own fine detail is synthesised into it (inpaint/detail.py); that step
+    reads the photo around the hole but writes only where the blend does."""
     height, width = hole.shape
     ys, xs = np.nonzero(hole)
     x0, y0 = max(0, xs.min() - feather - 1), max(0, ys.min() - feather - 1)
     x1, y1 = min(width, xs.max() + feather + 2), min(height, ys.max() + feather + 2)
     box = (int(x0), int(y0), int(x1), int(y1))
-    region_hole = hole[y0:y1, x0:x1]
+    upscale = 1.0 / frame.scale
+    margin = context_margin(upscale) if detail else 0
+    cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
+    cx1, cy1 = min(width, x1 + margin), min(height, y1 + margin)
+    context_hole = hole[cy0:cy1, cx0:cx1]
+    back = from_frame(filled, frame, (cx0, cy0, cx1, cy1))
+    if detail:
+        back = refine(back, rgb[cy0:cy1, cx0:cx1], context_hole, upscale)
+    inner = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
+    back, region_hole = back[inner], context_hole[inner]
     distance = cv2.distanceTransform((~region_hole).astype(np.uint8), cv2.DIST_L2, 5)
     weight = np.clip(1.0 - distance / (feather + 1.0), 0.0, 1.0)
-    back = from_frame(filled, frame, box)
     original = rgb[y0:y1, x0:x1].astype(np.float32)
     blended = np.clip(np.rint(weight[..., None] * back + (1.0 - weight[..., None]) * original), 0, 255)
     out = rgb.copy()
