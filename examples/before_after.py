@@ -1,9 +1,10 @@
 """The README's before/after figure, on the public-domain astronaut examples.
 
-    python examples/before_after.py [--weights PATH] [--out docs/before_after.png]
+    python examples/before_after.py [--weights PATH] [--before OLD_PATH] [--out docs/before_after.png]
 
-Per example: the photo with the mask and sketch drawn on it, the model's result, and
-OpenCV Telea's result on the same mask, cropped around the face.
+Per example: the photo with the mask and sketch drawn on it, the model's result (and an
+earlier model's, with --before), and OpenCV Telea's result on the same mask, cropped
+around the face.
 """
 from __future__ import annotations
 
@@ -35,22 +36,25 @@ def panel(image: np.ndarray, label: str) -> np.ndarray:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", help="default: the embedded model")
+    p.add_argument("--before", help="an earlier model, shown beside the current one")
     p.add_argument("--out", type=Path, default=HERE.parent / "docs" / "before_after.png")
     args = p.parse_args(argv)
-    editor = Editor.load(args.weights)
+    editors = [Editor.load(args.before)] if args.before else []
+    editors.append(Editor.load(args.weights))
     photo = np.asarray(Image.open(HERE / "astronaut.png").convert("RGB"))
     rows = []
     for name in EXAMPLES:
         layers = {k: Image.open(HERE / f"astronaut_{name}_{k}.png") for k in ("mask", "sketch", "color")}
-        result = np.asarray(editor.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0))
+        results = [(np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0)),
+                    ("before: " if args.before and k == 0 else "") + e.model_name) for k, e in enumerate(editors)]
         hole = layer_to_binary(layers["mask"])
         strokes = layer_to_binary(layers["sketch"])
         shown = photo.copy()
         shown[hole] = (0.5 * shown[hole] + 0.5 * 255).astype(np.uint8)
         shown[strokes] = 20
         classical = cv2.inpaint(photo, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
-        rows.append(np.hstack([panel(shown, "mask + sketch"), panel(result, editor.model_name),
-                               panel(classical, "OpenCV Telea")]))
+        rows.append(np.hstack([panel(shown, "mask + sketch")] + [panel(r, label) for r, label in results]
+                              + [panel(classical, "OpenCV Telea")]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.vstack(rows)).save(args.out, optimize=True)
     print(args.out)
