@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-PANELS = (("loss/hole", "loss/valid"), ("loss/total",), ("loss/perceptual", "loss/style"), ("train/img_per_s",))
+PANELS = (("loss/hole", "loss/valid"), ("loss/total",), ("loss/perceptual", "loss/style"), ("train/img_per_s",),
+          ("val/sharpness", "val/sharpness_sketch", "val/edge_f1_sketch", "val/transfer_f1"))
 
 
 def read_scalars(run_dir: Path) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -41,11 +42,15 @@ def plot(scalars: dict, out: Path, factor: float = 0.9) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, len(PANELS), figsize=(4.2 * len(PANELS), 3.2))
-    for ax, tags in zip(axes, PANELS):
+    panels = [tags for tags in PANELS if any(tag in scalars for tag in tags)]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.2), squeeze=False)
+    for ax, tags in zip(axes[0], panels):
         for tag in tags:
             if tag in scalars:
                 steps, values = scalars[tag]
+                if tag.startswith("val/"):  # a few fixed evaluations: points, not a noisy curve
+                    ax.plot(steps, values, marker="o", label=tag.split("/")[-1], linewidth=1.5)
+                    continue
                 (line,) = ax.plot(steps, smooth(values, factor), label=tag.split("/")[-1], linewidth=1.5)
                 ax.plot(steps, values, alpha=0.25, linewidth=0.8, color=line.get_color())
         ax.set_xlabel("step")

@@ -81,7 +81,9 @@ def run(editor, faces, seed: int = 0) -> dict:
 
 def write_markdown(results: dict, path: Path, weights: str) -> None:
     s = results["summary"]
-    lines = [f"# Sketch and colour transfer ({results['pairs']} pairs, weights {weights})", "",
+    detail = results.get("protocol", {}).get("detail", True)
+    lines = [f"# Sketch and colour transfer ({results['pairs']} pairs, weights {weights}, "
+             f"detail step {'on' if detail else 'off'})", "",
              "| part | F1 vs given lines | sharpness | pasted real part F1 | its sharpness | F1 / ceiling |",
              "|---|---:|---:|---:|---:|---:|"]
     for part in PARTS:
@@ -130,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=int, default=18)
     parser.add_argument("--edges", default="hed", choices=("auto", "hed", "gradient"))
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--no-detail", action="store_true", help="paste back without the detail step (inpaint/detail.py)")
     parser.add_argument("--baseline", type=Path, help="an earlier report folder, drawn beside this one in the plot")
     args = parser.parse_args(argv)
 
@@ -143,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         editor = Editor.load(args.weights)
+        editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=not args.no_detail)
         detector = sketch.get_detector(None if args.edges == "auto" else args.edges)
         faces = load_faces(list_images(args.data), 2 * args.pairs, detector)
         if len(faces) < 2:
@@ -152,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return 2
     results["protocol"] = {"data": str(args.data), "weights": args.weights, "edges": detector.name,
-                           "faithfulness": 0.0, "align": True}
+                           "faithfulness": 0.0, "align": True, "detail": not args.no_detail}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "transfer.json").write_text(json.dumps(results, indent=1) + "\n")
     write_markdown(results, args.out / "transfer.md", args.weights)
