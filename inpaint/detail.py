@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from scipy.spatial import cKDTree
 
 MIN_UPSCALE = 1.3  # below this the fill already has the photo's resolution: no detail step
 CANDIDATES = 12  # patch sources considered per tile (the spatially nearest)
@@ -99,21 +100,22 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     window = _taper(tile)
     window2d = (window[:, None] * window[None, :])[..., None]
     ys, xs = np.nonzero(hole)
-    for ty in range(ys.min() - half, ys.max() + 1, half):
-        for tx in range(xs.min() - half, xs.max() + 1, half):
-            y0, x0 = max(ty, 0), max(tx, 0)
-            y1, x1 = min(ty + tile, h), min(tx + tile, w)
-            if y1 <= y0 or x1 <= x0 or not hole[y0:y1, x0:x1].any():
-                continue
-            near = np.argpartition((cy - (ty + half)) ** 2 + (cx - (tx + half)) ** 2,
-                                   min(CANDIDATES, cy.size - 1))[:CANDIDATES]
-            target = low_fill[min(ty + half, h - 1), min(tx + half, w - 1)] if 0 <= ty + half < h else low_fill[y0, x0]
-            mismatch = ((low_photo[cy[near], cx[near]] - target) ** 2).sum(1)
-            mismatch = mismatch + rng.random(len(near)) * (np.median(mismatch) + 1.0)  # vary among the close ones
-            best = near[int(np.argmin(mismatch))]
-            sy, sx = cy[best] - half + (y0 - ty), cx[best] - half + (x0 - tx)
-            patch = source[sy:sy + (y1 - y0), sx:sx + (x1 - x0)]
-            synthesis[y0:y1, x0:x1] += patch * window2d[y0 - ty:y1 - ty, x0 - tx:x1 - tx]
+    tiles = [(ty, tx) for ty in range(ys.min() - half, ys.max() + 1, half)
+             for tx in range(xs.min() - half, xs.max() + 1, half)
+             if hole[max(ty, 0):ty + tile, max(tx, 0):tx + tile].any()]
+    centres = np.clip(np.array(tiles) + half, 0, (h - 1, w - 1))
+    # every tile's nearest candidates at once (a k-d tree), then the best colour match among them
+    k = min(CANDIDATES, cy.size)
+    _, near = cKDTree(np.c_[cy, cx]).query(centres, k=k)
+    near = near.reshape(len(tiles), k)
+    mismatch = ((low_photo[cy[near], cx[near]] - low_fill[centres[:, 0], centres[:, 1]][:, None]) ** 2).sum(2)
+    mismatch += rng.random(mismatch.shape) * (np.median(mismatch, axis=1, keepdims=True) + 1.0)  # vary among close ones
+    best = near[np.arange(len(tiles)), np.argmin(mismatch, axis=1)]
+    for (ty, tx), b in zip(tiles, best):
+        y0, x0 = max(ty, 0), max(tx, 0)
+        y1, x1 = min(ty + tile, h), min(tx + tile, w)
+        sy, sx = cy[b] - half + (y0 - ty), cx[b] - half + (x0 - tx)
+        synthesis[y0:y1, x0:x1] += source[sy:sy + (y1 - y0), sx:sx + (x1 - x0)] * window2d[y0 - ty:y1 - ty, x0 - tx:x1 - tx]
     inside = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), max(1.0, sigma / 2))
     return fill + synthesis * inside[..., None]
 
