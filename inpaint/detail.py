@@ -35,12 +35,6 @@ def high_band(image: np.ndarray, sigma: float) -> np.ndarray:
     return image - cv2.GaussianBlur(image, (0, 0), sigma)
 
 
-def ring(hole: np.ndarray, inner: float, outer: float) -> np.ndarray:
-    """Pixels between `inner` and `outer` px outside the hole."""
-    distance = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
-    return (distance > inner) & (distance <= outer)
-
-
 def _local_mean(values: np.ndarray, where: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Normalised convolution: the Gaussian-weighted mean of `values` over `where`, and its weight."""
     weight = cv2.GaussianBlur(where.astype(np.float32), (0, 0), sigma)
@@ -88,7 +82,8 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     low_fill = cv2.GaussianBlur(fill, (0, 0), 2 * sigma)
     # candidate patch centres: the whole patch outside the hole (and its feather), close to it
     distance = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
-    extent = max(np.ptp(np.nonzero(hole)[0]), np.ptp(np.nonzero(hole)[1])) + 1
+    ys, xs = np.nonzero(hole)
+    extent = max(np.ptp(ys), np.ptp(xs)) + 1
     ok = (distance > half * 1.5 + 2) & (distance <= half * 1.5 + 2 + max(4 * tile, extent / 2))
     ok[:half, :] = ok[-half:, :] = False
     ok[:, :half] = ok[:, -half:] = False
@@ -99,7 +94,6 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     synthesis = np.zeros_like(fill)
     window = _taper(tile)
     window2d = (window[:, None] * window[None, :])[..., None]
-    ys, xs = np.nonzero(hole)
     tiles = [(ty, tx) for ty in range(ys.min() - half, ys.max() + 1, half)
              for tx in range(xs.min() - half, xs.max() + 1, half)
              if hole[max(ty, 0):ty + tile, max(tx, 0):tx + tile].any()]

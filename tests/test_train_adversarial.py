@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from train.adversarial import AdversarialWeights, discriminator_terms, generator_terms, hole_fraction
+from train.adversarial import R1, discriminator_terms, generator_terms, hole_fraction
 from train.discriminator import STRIDE, PatchDiscriminator, receptive_field
 
 
@@ -30,7 +30,7 @@ def test_each_score_sees_a_54_pixel_patch():
 def test_only_the_hole_is_fake():
     disc = PatchDiscriminator(width=0.125)
     image, hole, sketch = _inputs()
-    weights = AdversarialWeights(r1=0.0)
+    weights = R1(gamma=0.0)
     no_hole = discriminator_terms(disc, image, image, hole, sketch, weights, step=1)
     # with nothing generated the composite is all real: its term is the real one
     assert no_hole["d_fake"].item() == pytest.approx(no_hole["d_real"].item(), rel=1e-5)
@@ -54,7 +54,7 @@ def test_the_generator_is_pushed_only_where_it_drew():
 def test_r1_runs_lazily_and_penalises_the_real_gradient():
     disc = PatchDiscriminator(width=0.125)
     image, hole, sketch = _inputs()
-    weights = AdversarialWeights(r1=1.0, r1_every=4)
+    weights = R1(gamma=1.0, every=4)
     assert discriminator_terms(disc, image, image, hole, sketch, weights, step=1)["r1"].item() == 0.0
     terms = discriminator_terms(disc, image, image, hole, sketch, weights, step=4)
     assert terms["r1"].item() > 0

@@ -22,11 +22,11 @@ from .discriminator import PatchDiscriminator
 
 
 @dataclass(frozen=True)
-class AdversarialWeights:
-    adversarial: float = 0.1
-    feature_matching: float = 1.0
-    r1: float = 1.0  # γ
-    r1_every: int = 4
+class R1:
+    """The discriminator's regulariser: weight γ, applied every `every` steps (lazily)."""
+
+    gamma: float = 1.0
+    every: int = 4
 
 
 def hole_fraction(hole: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
@@ -51,9 +51,9 @@ def generator_terms(disc: PatchDiscriminator, comp: torch.Tensor, image: torch.T
 
 
 def discriminator_terms(disc: PatchDiscriminator, comp: torch.Tensor, image: torch.Tensor, hole: torch.Tensor,
-                        sketch: torch.Tensor, weights: AdversarialWeights, step: int) -> dict[str, torch.Tensor]:
+                        sketch: torch.Tensor, r1: R1, step: int) -> dict[str, torch.Tensor]:
     """{"d_real", "d_fake", "r1", "d_total"}; `comp` is detached here."""
-    regularise = weights.r1 > 0 and step % weights.r1_every == 0
+    regularise = r1.gamma > 0 and step % r1.every == 0
     real_input = image.detach().requires_grad_(regularise)
     real, _ = disc(real_input, hole, sketch)
     fake, _ = disc(comp.detach(), hole, sketch)
@@ -65,7 +65,7 @@ def discriminator_terms(disc: PatchDiscriminator, comp: torch.Tensor, image: tor
     }
     if regularise:
         (grad,) = torch.autograd.grad(real.sum(), real_input, create_graph=True)
-        terms["r1"] = grad.float().pow(2).flatten(1).sum(1).mean() * (weights.r1 / 2 * weights.r1_every)
+        terms["r1"] = grad.float().pow(2).flatten(1).sum(1).mean() * (r1.gamma / 2 * r1.every)
     else:
         terms["r1"] = real.new_zeros(())
     terms["d_total"] = terms["d_real"] + terms["d_fake"] + terms["r1"]

@@ -33,7 +33,7 @@ from inpaint.generator import SketchPConvUNet
 
 from .config import Recipe, load_recipe
 from .data import CacheSource, InpaintingSamples, StepSampler, open_source
-from .adversarial import AdversarialWeights, discriminator_terms, generator_terms
+from .adversarial import R1, discriminator_terms, generator_terms
 from .discriminator import PatchDiscriminator
 from .losses import InpaintingLoss, VGGFeatures
 from .samples import sample_grid
@@ -168,9 +168,9 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
     update_ema(ema, generator, recipe.optim.ema, step)
 
     if d_model is not None:  # real images against the composite; only its hole is fake (LaMa)
-        weights = AdversarialWeights(loss.adversarial, loss.feature_matching, loss.r1, loss.r1_every)
+        r1 = R1(loss.r1, loss.r1_every)
         with autocast(recipe, device):
-            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], weights, step)
+            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], r1, step)
         opt_d.zero_grad(set_to_none=True)
         if torch.isfinite(d_terms["d_total"]):
             d_terms["d_total"].backward()

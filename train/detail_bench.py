@@ -1,6 +1,6 @@
 """Measure the full-resolution paste-back: detail inside a mouth mask, and the seam.
 
-    python -m inpaint.detail_bench --data ../shared/faces/test [--limit 12] [--weights W]
+    python -m train.detail_bench --data ../shared/faces/test [--limit 12] [--weights W]
 
 For each face (and the public-domain astronaut), the mouth is masked (landmark part,
 grown by 4 % of the eye distance) and edited with `align=True`, with the detail step on
@@ -25,7 +25,7 @@ SHRINK = 4
 
 
 def seam_ratio(result: np.ndarray, photo: np.ndarray, hole: np.ndarray) -> float:
-    from train.quality import grey
+    from .quality import grey
 
     border = hole & ~cv2.erode(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
 
@@ -49,7 +49,7 @@ def mouth_hole(rgb: np.ndarray) -> np.ndarray | None:
 
 
 def measure(editor, rgb: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None) -> dict:
-    from train.quality import sharpness
+    from .quality import sharpness
 
     result = editor.edit(rgb, hole.astype(np.uint8) * 255, sketch=sketch, faithfulness=0.0, align=True,
                          return_info=True)
@@ -60,7 +60,7 @@ def measure(editor, rgb: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m inpaint.detail_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m train.detail_bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="folder of face photos")
     p.add_argument("--limit", type=int, default=12)
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     from inpaint import Editor
     from inpaint.imageio import to_rgb
     from sketch import get_detector, soft_edges, thin_lines
-    from train.data import list_images
+
+    from .data import list_images
 
     loaded = Editor.load(args.weights)
     editors = {detail: Editor(loaded.engine_impl, detail=detail) for detail in (False, True)}
