@@ -1,6 +1,12 @@
 """Speed benchmark: `python -m inpaint.bench [--repeats 10]`.
 
-Median milliseconds per `Editor.edit()` for the small and the paper-size generator (random
+First the 256-px edit against this machine's limit: the FLOPs `Editor.edit()` executes
+(counted with `torch.utils.flop_counter`), divided by the rate a plain 3×3 convolution
+reaches here (256→256 channels on 64×64, timed in the same run, interleaved with the
+edits so both see the same machine), gives the fastest such an edit could be; the edit's
+median time over that is the ratio reported, for the serving network
+(`inpaint.serving`) and for the trained module it was built from. Then the
+median milliseconds per `Editor.edit()` for the small and the paper-size generator (random
 weights: speed does not depend on training) and for OpenCV's Telea on the same inputs,
 at 256×256 and on a 1024×1024 photo, with each row's peak RSS. Then a phone photo end to
 end with face alignment: 4032×3024, the astronaut scaled 3× into it, a mouth-sized mask,
@@ -86,6 +92,50 @@ def run_photo(repeats: int) -> dict:
     return {"row": "photo-aligned", "ms": ms, "peak_mb": peak_mb, "path": info.path, "note": info.note, "split": split}
 
 
+REFERENCE_CONV = (256, 64)  # channels in = out, side: a plain 3×3 convolution oneDNN runs near its peak
+
+
+def _flops(fn) -> int:
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        fn()
+    return counter.get_total_flops()
+
+
+def run_flop_limit(repeats: int) -> dict:
+    """The 256-px edit (serving and training network) against the FLOP limit, in one process."""
+    from .editor import Editor
+    from .engines import PConvEngine
+    from .generator import GeneratorConfig, SketchPConvUNet
+
+    torch.manual_seed(0)
+    model = SketchPConvUNet(GeneratorConfig(width=ROWS["pconv-small"]))
+    image, hole = _inputs(256)
+    edits = {name: Editor(PConvEngine(model, name, serving=name == "serving")) for name in ("serving", "training")}
+    calls = {name: (lambda e=editor: e.edit(image, hole, align=False)) for name, editor in edits.items()}
+    channels, side = REFERENCE_CONV
+    weight = torch.randn(channels, channels, 3, 3).contiguous(memory_format=torch.channels_last)
+    x = torch.randn(1, channels, side, side).contiguous(memory_format=torch.channels_last)
+    calls["reference"] = lambda: torch.nn.functional.conv2d(x, weight, None, 1, 1)
+    with torch.inference_mode():
+        flops = {name: _flops(fn) for name, fn in calls.items()}
+        for fn in calls.values():
+            fn(), fn()  # warm-up
+        times: dict[str, list[float]] = {name: [] for name in calls}
+        for _ in range(repeats):  # interleaved, so a busy spell slows all three alike
+            for name, fn in calls.items():
+                start = time.perf_counter()
+                fn()
+                times[name].append(1000 * (time.perf_counter() - start))
+    ms = {name: statistics.median(t) for name, t in times.items()}
+    rate = flops["reference"] / ms["reference"] / 1e6  # GFLOP/s
+    limit = flops["training"] / rate / 1e6  # the model's FLOPs at the reference rate, in ms
+    return {"row": "flop-limit", "gflop": flops["training"] / 1e9, "gflop_serving": flops["serving"] / 1e9,
+            "reference_gflops": rate, "limit_ms": limit, "ms": ms["serving"], "ms_training": ms["training"],
+            "ratio": ms["serving"] / limit, "ratio_training": ms["training"] / limit}
+
+
 def _time(fn, repeats: int) -> float:
     fn()  # warm-up (allocator, oneDNN kernels)
     times = []
@@ -123,13 +173,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--row", help=argparse.SUPPRESS)
     p.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.row == "flop-limit":
+        print(json.dumps(run_flop_limit(args.repeats)))
+        return
     if args.row == "photo-aligned":
         print(json.dumps(run_photo(args.repeats)))
         return
     if args.row:
         print(json.dumps(run_row(args.row, args.size, args.repeats)))
         return
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs")
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+          f"{torch.backends.cpu.get_cpu_capability()}")
+    cmd = [sys.executable, "-m", "inpaint.bench", "--row", "flop-limit", "--repeats", str(max(args.repeats, 15))]
+    r = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
+    print(f"edit() at 256 px: {r['gflop']:.2f} GFLOP (the serving network executes {r['gflop_serving']:.2f}); "
+          f"a 3×3 conv runs at {r['reference_gflops']:.0f} GFLOP/s here, so the limit is {r['limit_ms']:.1f} ms\n"
+          f"  serving network {r['ms']:.1f} ms = {r['ratio']:.2f}× the limit; "
+          f"training network {r['ms_training']:.1f} ms = {r['ratio_training']:.2f}×\n")
     print(f"{'engine':<14}{'params':>8}{'size':>7}{'median ms':>11}{'peak RSS MB':>13}")
     for size in SIZES:
         for row in ROWS:

@@ -1,0 +1,213 @@
+"""The trained generator rearranged for serving: same function, less work per pixel.
+
+`SketchPConvUNet` is written for training (BatchNorm layers, a C-channel view of every
+mask, one memory layout chosen by the trainer). `ServingUNet.from_generator` turns a
+trained one into an inference-only network that computes the same output to float
+rounding (`tests/test_serving.py`), for these measured reasons (`python -m inpaint.bench`):
+
+* BatchNorm folded into the partial convs. A PConv block computes
+  `bn(conv(x⊙M)·r)` with r = sum(1)/sum(M); BN is a per-channel affine map
+  `y·s + t`, so the block equals `conv_{W·s}(x⊙M)·r + t`: one pass fewer over every
+  feature map, and the bias-free convs keep their bias-free form.
+* The hole is applied to the coarse map before the 2× upsampling, not after
+  (`where(up(M), up(h), 0) = up(where(M, h, 0))` for nearest upsampling): a quarter of
+  the work, and the decoder's concatenation is the only full-size copy.
+* Each encoder output is masked once and serves both the next level and the skip path.
+* One memory layout, channels-last (NHWC), for every tensor: oneDNN's direct
+  convolutions run 15–40 % faster on it than on NCHW for the decoder's wide inputs, and a
+  network that mixes layouts pays a reorder at each switch.
+* The last layer (3 output channels over 256² pixels) has its output padded to 4
+  channels: oneDNN's blocked kernels have no 3-wide path and fell back to a slow one
+  (12 ms → 7 ms on 2 AVX2 cores).
+
+The window counts sum(M) stay convolutions with a ones-kernel over one-channel maps, as in
+`PartialConv2d`: they are exact small integers either way, and cost ~1 % of the forward.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .generator import PConvBlock, SketchPConvUNet
+
+LAST_LAYER_CHANNELS = 4  # the 3 RGB outputs padded to this (see the module docstring)
+SUBPIXEL_MIN_SIDE = 16  # see ServingUpPConv
+
+
+def _nhwc(x: torch.Tensor) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+def _cat_nhwc(parts: list[torch.Tensor]) -> torch.Tensor:
+    """Channel concatenation straight into channels-last memory (torch.cat of mixed or
+    one-channel inputs may pick NCHW, which the next convolution would copy back)."""
+    return torch.cat([p.permute(0, 2, 3, 1) for p in parts], dim=3).permute(0, 3, 1, 2)
+
+
+def subpixel_kernels(weight: torch.Tensor) -> torch.Tensor:
+    """A 3×3 kernel over a 2×-nearest-upsampled map, as four 2×2 kernels over the coarse map.
+
+    Output pixel (2Y+dy, 2X+dx) of conv3x3(up(h), W) reads coarse rows Y-1, Y, Y (dy = 0) or
+    Y, Y, Y+1 (dy = 1), and likewise for columns, so the taps that land on the same coarse
+    pixel add up. Returns (4·Cout)×Cin×2×2, phase (dy, dx) at channels [(2dy+dx)·Cout, …);
+    convolved with the coarse map padded by one pixel ((h+1)×(w+1) outputs), phase (dy, dx)
+    is the h×w window at offset (dy, dx)."""
+    fold = weight.new_tensor([[[1, 0, 0], [0, 1, 1]], [[1, 1, 0], [0, 0, 1]]])  # [phase, tap, 3×3 row]
+    phases = [torch.einsum("ai,ocij,bj->ocab", fold[dy], weight, fold[dx]) for dy in (0, 1) for dx in (0, 1)]
+    return torch.cat(phases)
+
+
+class ServingPConv(nn.Module):
+    """One `PConvBlock` (partial conv → BN → activation) with its BN folded in.
+
+    `forward(masked, valid_count)` takes the input already masked (hole pixels 0) and the
+    number of valid input channels per pixel (B×1×H×W), and returns (output, new mask);
+    the output is 0 wherever the new mask is (`act(0) = 0`), so it is masked already."""
+
+    def __init__(self, block: PConvBlock, pad_out_to: int = 0):
+        super().__init__()
+        conv = block.conv
+        weight = conv.weight.detach().float()
+        offset = None if conv.bias is None else conv.bias.detach().float()
+        if block.bn is not None:
+            bn = block.bn
+            scale = bn.weight.detach().float() / torch.sqrt(bn.running_var.float() + bn.eps)
+            weight = weight * scale.view(-1, 1, 1, 1)
+            shift = bn.bias.detach().float() - bn.running_mean.float() * scale
+            offset = shift if offset is None else shift + offset * scale
+        self.out_channels = weight.shape[0]
+        if pad_out_to > self.out_channels:
+            weight = torch.cat([weight, weight.new_zeros(pad_out_to - self.out_channels, *weight.shape[1:])])
+        self.register_buffer("weight", _nhwc(weight))
+        self.register_buffer("offset", None if offset is None else offset.view(1, -1, 1, 1))
+        self.kernel_size, self.stride, self.padding = conv.kernel_size, conv.stride, conv.padding
+        self.window = float(conv.in_channels * conv.kernel_size[0] * conv.kernel_size[1])
+        activation = block.activation
+        if activation is None:
+            self.slope = None
+        elif isinstance(activation, nn.ReLU):
+            self.slope = 0.0
+        elif isinstance(activation, nn.LeakyReLU):
+            self.slope = float(activation.negative_slope)
+        else:
+            raise TypeError(f"no serving form for the activation {activation!r}")
+
+    def forward(self, masked: torch.Tensor, valid_count: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        out = F.conv2d(masked, self.weight, None, self.stride, self.padding)
+        return self.finish(out, valid_count)
+
+    def finish(self, out: torch.Tensor, valid_count: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """raw conv output → ·sum(1)/sum(M), + offset where the new mask is 1, activation."""
+        count = F.avg_pool2d(valid_count, self.kernel_size, self.stride, self.padding, divisor_override=1)
+        new_mask = (count > 0.5).to(out.dtype)
+        ratio = self.window / count.clamp(min=1.0) * new_mask
+        if out.shape[1] != self.out_channels:
+            out = out[:, : self.out_channels]
+        out.mul_(ratio)
+        if self.offset is not None:
+            out.addcmul_(self.offset, new_mask)
+        if self.slope == 0.0:
+            out.relu_()
+        elif self.slope is not None:
+            F.leaky_relu(out, self.slope, inplace=True)
+        return out, new_mask
+
+
+class ServingUpPConv(ServingPConv):
+    """A decoder block, whose input is [nearest_2x(coarse), *rest]. On a coarse map of at
+    least `SUBPIXEL_MIN_SIDE`² the coarse part is convolved at its own resolution by the
+    sub-pixel kernels (`subpixel_kernels`: 16 taps where the upsampled map would take 36),
+    the rest at full resolution, and the four phases are added into the output: the 2× map
+    is never built. Below that, oneDNN's 2×2 kernels on a few pixels ran slower than the
+    plain upsample-and-concatenate (measured per decoder level on 2 AVX2 cores), so that
+    path stays."""
+
+    def __init__(self, block: PConvBlock, coarse_channels: int, pad_out_to: int = 0):
+        super().__init__(block, pad_out_to)
+        weight = self.weight.contiguous()
+        self.register_buffer("weight_rest", _nhwc(weight[:, coarse_channels:]))
+        self.register_buffer("weight_coarse", _nhwc(subpixel_kernels(weight[:, :coarse_channels])))
+
+    def forward(self, coarse: torch.Tensor, rest: torch.Tensor, valid_count: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        b, _, h, w = coarse.shape
+        if min(h, w) < SUBPIXEL_MIN_SIDE:
+            both = _cat_nhwc([F.interpolate(coarse, scale_factor=2.0, mode="nearest"), rest])
+            return super().forward(both, valid_count)
+        out = _nhwc(F.conv2d(rest, self.weight_rest, None, 1, 1))
+        phases = F.conv2d(coarse, self.weight_coarse, None, 1, 1).permute(0, 2, 3, 1)  # (h+1)×(w+1)
+        c = out.shape[1]
+        target = out.permute(0, 2, 3, 1).view(b, h, 2, w, 2, c)  # NHWC memory, split into phases
+        for k, (dy, dx) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+            target[:, :, dy, :, dx] += phases[:, dy : dy + h, dx : dx + w, k * c : (k + 1) * c]
+        return self.finish(out, valid_count)
+
+
+class ServingUNet(nn.Module):
+    """`SketchPConvUNet`'s forward for inference; build it with `from_generator`."""
+
+    def __init__(self, generator: SketchPConvUNet):
+        super().__init__()
+        self.config = generator.config
+        self.encoder = nn.ModuleList(ServingPConv(block) for block in generator.encoder)
+        enc = self.config.encoder_channels()
+        self.decoder = nn.ModuleList(
+            ServingUpPConv(block, enc[i], LAST_LAYER_CHANNELS if i == 0 else 0) for i, block in enumerate(generator.decoder)
+        )
+        self.sketch_encoder = generator.sketch_encoder
+        self.make_guide = generator.make_guide
+        self.requires_grad_(False)
+        self.eval()
+
+    @classmethod
+    def from_generator(cls, generator: SketchPConvUNet) -> "ServingUNet":
+        """A serving copy of a trained generator (its BN statistics, in eval mode)."""
+        import copy
+
+        source = copy.deepcopy(generator).float().eval()
+        serving = cls(source)
+        if serving.sketch_encoder is not None:
+            serving.sketch_encoder = serving.sketch_encoder.to(memory_format=torch.channels_last)
+            for layer in serving.sketch_encoder.modules():
+                if isinstance(layer, nn.LeakyReLU):
+                    layer.inplace = True  # its input is a conv output nothing else reads
+        return serving
+
+    @torch.inference_mode()
+    def forward(
+        self,
+        image: torch.Tensor,
+        valid: torch.Tensor,
+        sketch: torch.Tensor | None = None,
+        color: torch.Tensor | None = None,
+        color_mask: torch.Tensor | None = None,
+        level: float | torch.Tensor = 0.5,
+    ) -> torch.Tensor:
+        """As `SketchPConvUNet.forward`: image B×3 in [-1, 1], valid B×1 (1 = known) → B×3."""
+        image, valid = _nhwc(image.float()), _nhwc(valid.float())
+        sketch_features: list[torch.Tensor] = []
+        if self.sketch_encoder is not None:
+            sketch_features = self.sketch_encoder(_nhwc(self.make_guide(valid, sketch, color, color_mask, level)))
+        zero = image.new_zeros(())
+        known = valid > 0.5
+
+        # Each skip: (masked features, one-channel mask, channels); the finest also holds the
+        # mask itself as an always-valid channel, as in the training network.
+        masked_image = torch.where(known, image, zero)
+        skips = [(_cat_nhwc([masked_image, valid]), valid, valid * 3 + 1)]
+        h, m, count = masked_image, valid, valid * 3
+        for block in self.encoder:
+            h, m = block(h, count)
+            count = m * h.shape[1]
+            skips.append((h, m, count))
+
+        h, m, _ = skips.pop()  # the deepest level, already masked
+        for i in reversed(range(len(self.decoder))):
+            m = F.interpolate(m, scale_factor=2.0, mode="nearest")
+            rest, _, count = skips.pop()
+            count = count + m * h.shape[1]
+            if i < len(sketch_features):
+                rest = _cat_nhwc([rest, sketch_features[i]])
+                count = count + sketch_features[i].shape[1]
+            h, m = self.decoder[i](h, rest, count)
+        return h.contiguous()
