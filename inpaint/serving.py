@@ -1,27 +1,28 @@
-"""The trained generator rearranged for serving: same function, less work per pixel.
+"""The trained generator rearranged for serving: same function, less work.
 
-`SketchPConvUNet` is written for training (BatchNorm layers, a C-channel view of every
-mask, one memory layout chosen by the trainer). `ServingUNet.from_generator` turns a
+`SketchPConvUNet` is written for training (BatchNorm layers, masks re-applied at every
+input, whatever memory layout the trainer chose). `ServingUNet.from_generator` turns a
 trained one into an inference-only network that computes the same output to float
-rounding (`tests/test_serving.py`), for these measured reasons (`python -m inpaint.bench`):
+rounding (`tests/test_serving.py`). What changes, and why (each measured on 2 AVX2 cores
+with `python -m inpaint.bench`, which reports the whole against the machine's FLOP limit):
 
-* BatchNorm folded into the partial convs. A PConv block computes
-  `bn(conv(x⊙M)·r)` with r = sum(1)/sum(M); BN is a per-channel affine map
-  `y·s + t`, so the block equals `conv_{W·s}(x⊙M)·r + t`: one pass fewer over every
-  feature map, and the bias-free convs keep their bias-free form.
-* The hole is applied to the coarse map before the 2× upsampling, not after
-  (`where(up(M), up(h), 0) = up(where(M, h, 0))` for nearest upsampling): a quarter of
-  the work, and the decoder's concatenation is the only full-size copy.
-* Each encoder output is masked once and serves both the next level and the skip path.
-* One memory layout, channels-last (NHWC), for every tensor: oneDNN's direct
-  convolutions run 15–40 % faster on it than on NCHW for the decoder's wide inputs, and a
-  network that mixes layouts pays a reorder at each switch.
-* The last layer (3 output channels over 256² pixels) has its output padded to 4
-  channels: oneDNN's blocked kernels have no 3-wide path and fell back to a slow one
-  (12 ms → 7 ms on 2 AVX2 cores).
+* BatchNorm folded into the partial convs. A block computes `bn(conv(x⊙M)·r)` with
+  r = sum(1)/sum(M); BN is a per-channel `y·s + t`, so the block is `conv_{W·s}(x⊙M)·r + t`.
+* Outputs gated by the new mask: `t` (or the bias) is added only where the new mask is 1,
+  so every block's output is already 0 in the hole (the activations map 0 to 0) and no
+  input is ever re-masked. The training network's values there differ, but nothing reads
+  them: every consumer masks them away.
+* A sub-pixel decoder (`ServingUpPConv`): a 3×3 conv over a 2×-nearest-upsampled map is
+  four 2×2 convs over the coarse map, so the upsampled map is never built and its part of
+  the conv takes 16 taps instead of 36 (6.70 → 5.73 GFLOP for the 256-px edit).
+* One memory layout, channels-last, throughout, with concatenations written straight into
+  it: oneDNN ran the decoder's wide convs 15–40 % faster on it than on NCHW, and a mixed
+  network pays a reorder at each switch (a cat of NCHW inputs cost a 20-ms copy).
+* The last layer's 3 outputs padded to 4: oneDNN has no 3-wide blocked kernel and fell
+  back to a slow one (12 → 7 ms).
 
-The window counts sum(M) stay convolutions with a ones-kernel over one-channel maps, as in
-`PartialConv2d`: they are exact small integers either way, and cost ~1 % of the forward.
+The window counts sum(M) are box sums of one-channel count maps (`avg_pool2d` with
+divisor 1): exact small integers, as the ones-kernel convolution of `PartialConv2d` gives.
 """
 from __future__ import annotations
 
@@ -191,20 +192,20 @@ class ServingUNet(nn.Module):
         zero = image.new_zeros(())
         known = valid > 0.5
 
-        # Each skip: (masked features, one-channel mask, channels); the finest also holds the
-        # mask itself as an always-valid channel, as in the training network.
+        # Each skip: (masked features, valid input channels per pixel); the finest also holds
+        # the mask itself as an always-valid channel, as in the training network.
         masked_image = torch.where(known, image, zero)
-        skips = [(_cat_nhwc([masked_image, valid]), valid, valid * 3 + 1)]
+        skips = [(_cat_nhwc([masked_image, valid]), valid * 3 + 1)]
         h, m, count = masked_image, valid, valid * 3
         for block in self.encoder:
             h, m = block(h, count)
             count = m * h.shape[1]
-            skips.append((h, m, count))
+            skips.append((h, count))
 
-        h, m, _ = skips.pop()  # the deepest level, already masked
+        h, _ = skips.pop()  # the deepest level
         for i in reversed(range(len(self.decoder))):
             m = F.interpolate(m, scale_factor=2.0, mode="nearest")
-            rest, _, count = skips.pop()
+            rest, count = skips.pop()
             count = count + m * h.shape[1]
             if i < len(sketch_features):
                 rest = _cat_nhwc([rest, sketch_features[i]])
