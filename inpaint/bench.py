@@ -11,7 +11,7 @@ weights: speed does not depend on training) and for OpenCV's Telea on the same i
 at 256×256 and on a 1024×1024 photo, with each row's peak RSS. Then a phone photo end to
 end with face alignment: 4032×3024, the astronaut scaled 3× into it, a mouth-sized mask,
 the small generator, `align=True`, with the median of each stage (read, detect, frame,
-engine, paste). Every row runs in a fresh subprocess so its peak memory is its own.
+engine, paste, output: building the PIL result). Every row runs in a fresh subprocess so its peak memory is its own.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def _inputs(size: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 PHOTO = (4032, 3024)
-STAGES = ("read", "detect", "frame", "engine", "paste")
+STAGES = ("read", "detect", "frame", "engine", "paste", "output")
 
 
 def _photo() -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
-from .frame import Frame, from_frame, hints_to_frame, mask_to_frame, to_frame
+from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_to_frame, to_frame
 from .framing import plan_frame
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import read_inputs
@@ -148,9 +148,11 @@ class Editor:
 
         clock = time.perf_counter()
         feather = feather_width(frame)
-        out, box = paste_back(rgb, hole, filled, frame, feather, self.detail)
+        region, touched, box = blend_back(rgb, hole, filled, frame, feather, self.detail)
         ms["paste"] = 1000 * (time.perf_counter() - clock)
-        result = inputs.metadata.attach(Image.fromarray(out))
+        clock = time.perf_counter()
+        result = inputs.metadata.attach(result_image(rgb, region, touched, box))
+        ms["output"] = 1000 * (time.perf_counter() - clock)
         if not return_info:
             return result
         guided = [0 if m is None else int(m.sum()) for m in (framed.sketch, framed.color_mask)]
@@ -164,19 +166,20 @@ def feather_width(frame: Frame) -> int:
     return int(np.clip(round(1.5 / frame.scale), 2, 16))
 
 
-def paste_back(
+def blend_back(
     rgb: np.ndarray, hole: np.ndarray, filled: np.ndarray, frame: Frame, feather: int, detail: bool = True
-) -> tuple[np.ndarray, tuple[int, int, int, int]]:
-    """Blend the frame result into a copy of `rgb`: weight 1 on the hole, falling linearly
-    to 0 at `feather` px outside it; pixels with weight 0 are not written at all. With
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """The frame result blended over `rgb` inside box = (x0, y0, x1, y1): weight 1 on the
+    hole, falling linearly to 0 at `feather` px outside it. Returns (the blended box, uint8;
+    the pixels to write, bool; box): pixels with weight 0 are not written at all. With
     `detail`, the fill's colour step at the edge is removed and, where the frame was scaled
     up, the photo's own fine detail is synthesised into it (inpaint/detail.py); that step
     reads the photo around the hole but writes only where the blend does."""
     height, width = hole.shape
-    ys, xs = np.nonzero(hole)
-    x0, y0 = max(0, xs.min() - feather - 1), max(0, ys.min() - feather - 1)
-    x1, y1 = min(width, xs.max() + feather + 2), min(height, ys.max() + feather + 2)
-    box = (int(x0), int(y0), int(x1), int(y1))
+    hx0, hy0, hx1, hy1 = mask_box(hole)
+    x0, y0 = max(0, hx0 - feather - 1), max(0, hy0 - feather - 1)
+    x1, y1 = min(width, hx1 + feather + 1), min(height, hy1 + feather + 1)
+    box = (x0, y0, x1, y1)
     upscale = 1.0 / frame.scale
     margin = context_margin(upscale) if detail else 0
     cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
@@ -191,7 +194,23 @@ def paste_back(
     weight = np.clip(1.0 - distance / (feather + 1.0), 0.0, 1.0)
     original = rgb[y0:y1, x0:x1].astype(np.float32)
     blended = np.clip(np.rint(weight[..., None] * back + (1.0 - weight[..., None]) * original), 0, 255)
+    return blended.astype(np.uint8), weight > 0, box
+
+
+def paste_back(
+    rgb: np.ndarray, hole: np.ndarray, filled: np.ndarray, frame: Frame, feather: int, detail: bool = True
+) -> tuple[np.ndarray, tuple[int, int, int, int]]:
+    """`blend_back` written into a copy of `rgb`: (the whole edited image, box)."""
+    region, touched, box = blend_back(rgb, hole, filled, frame, feather, detail)
+    x0, y0, x1, y1 = box
     out = rgb.copy()
-    touched = weight > 0
-    out[y0:y1, x0:x1][touched] = blended[touched].astype(np.uint8)
+    out[y0:y1, x0:x1][touched] = region[touched]
     return out, box
+
+
+def result_image(rgb: np.ndarray, region: np.ndarray, touched: np.ndarray, box: tuple[int, int, int, int]) -> Image.Image:
+    """The edited photo as a PIL image, built with one copy of `rgb` (the one PIL makes) and
+    the box pasted into it through the `touched` mask (PIL copies where the mask is 255)."""
+    result = Image.fromarray(rgb)
+    result.paste(Image.fromarray(region), box[:2], Image.fromarray(touched.astype(np.uint8) * 255))
+    return result

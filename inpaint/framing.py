@@ -15,7 +15,7 @@ import numpy as np
 
 from .face import FaceDetectorUnavailable
 from .face.detect import MIN_IMAGE_SIDE, Face, detect_faces, grey_image
-from .frame import Frame, crop_frame, face_frame, full_frame
+from .frame import Frame, crop_frame, face_frame, full_frame, mask_box
 
 log = logging.getLogger("inpaint")
 
@@ -31,8 +31,7 @@ class MaskShape:
 
 
 def mask_shape(hole: np.ndarray) -> MaskShape:
-    rows, cols = np.flatnonzero(hole.any(1)), np.flatnonzero(hole.any(0))
-    y0, y1, x0, x1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    x0, y0, x1, y1 = mask_box(hole)
     region = hole[y0:y1, x0:x1]
     contours, _ = cv2.findContours(region.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
     outline = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) + (x0, y0)

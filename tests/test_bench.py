@@ -21,7 +21,7 @@ def test_bench_photo_row_aligns_and_splits_the_time():
     cmd = [sys.executable, "-m", "inpaint.bench", "--row", "photo-aligned", "--repeats", "1"]
     row = json.loads(subprocess.run(cmd, env=env, capture_output=True, text=True, check=True).stdout)
     assert row["path"] == "aligned" and row["ms"] > 0 and row["peak_mb"] > 0
-    assert set(row["split"]) == {"read", "detect", "frame", "engine", "paste"}
+    assert set(row["split"]) == {"read", "detect", "frame", "engine", "paste", "output"}
 
 
 def test_bench_flop_limit_row_counts_and_compares():
