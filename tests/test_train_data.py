@@ -1,10 +1,11 @@
 """Training samples: what the recipe's data fields do to the (hole, sketch, level) a sample gets."""
 import numpy as np
 import pytest
+import torch
 
 from sketch.synthesis import SketchParams, hole_band
 from train.config import DataSection, load_recipe
-from train.data import make_sample
+from train.data import StepBatches, make_sample
 
 from conftest import synthetic_face
 
@@ -40,3 +41,22 @@ def test_level_power_must_be_positive():
     recipe = load_recipe("cpu-small", ["level_power=0"])
     with pytest.raises(ValueError, match="level_power must be > 0"):
         recipe.validate()
+
+
+def test_every_nth_step_is_a_small_batch_of_whole_faces_at_the_model_resolution():
+    batches = StepBatches(start_step=0, batch_size=8, full_every=3, full_batch=2)
+    first = [b for _, b in zip(range(6), batches)]
+    assert [len(b) for b in first] == [8, 8, 2, 8, 8, 2]
+    assert [all(full for _, full in b) for b in first] == [False, False, True] * 2
+    assert first[2] == [(16, True), (17, True)]  # step 2's own sample numbers: a resumed run sees the same
+    resumed = next(iter(StepBatches(start_step=5, batch_size=8, full_every=3, full_batch=2)))
+    assert resumed == first[5]
+
+    image = synthetic_face(128, 128)
+    lines = np.zeros((128, 128), bool)
+    data = DataSection(crop=64, crop_prob=1.0)
+    crop = make_sample(image, lines, np.random.default_rng(0), 128, data)
+    whole = make_sample(image, lines, np.random.default_rng(0), 128, data, full=True)
+    assert crop["image"].shape[-1] == 64 and whole["image"].shape[-1] == 128
+    np.testing.assert_allclose(whole["image"].abs().mean(), torch.from_numpy(image / 127.5 - 1).abs().mean(),
+                               atol=1e-2)  # the whole face, not resized

@@ -41,14 +41,15 @@ def test_prepare_skips_unreadable_files_and_resumes(cache, face_folder, capsys):
     assert "6 of 7 images ready" in capsys.readouterr().out
 
 
-def _fit(cache, run, steps, *extra):
-    return fit.main(["--data", str(cache), "--out", str(run), "--steps", str(steps), *extra, *TINY])
+def _fit(cache, run, steps, *extra, overrides=()):
+    return fit.main(["--data", str(cache), "--out", str(run), "--steps", str(steps), *extra, *TINY, *overrides])
 
 
 def test_resumed_run_equals_straight_run(cache, tmp_path):
-    _fit(cache, tmp_path / "straight", 4)
-    _fit(cache, tmp_path / "resumed", 2)
-    _fit(cache, tmp_path / "resumed", 4, "--resume")
+    mixed = ["layer_size=6", "crop=64", "full_every=2", "full_batch=2"]  # 64-px crops; every other step whole faces
+    _fit(cache, tmp_path / "straight", 4, overrides=mixed)
+    _fit(cache, tmp_path / "resumed", 2, overrides=mixed)
+    _fit(cache, tmp_path / "resumed", 4, "--resume", overrides=mixed)
     a, b = load_state(tmp_path / "straight"), load_state(tmp_path / "resumed")
     assert a["step"] == b["step"] == 4
     for part in ("generator", "ema", "disc"):

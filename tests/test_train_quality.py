@@ -46,3 +46,18 @@ def test_only_the_inside_of_the_hole_counts():
 def test_nanmean_skips_undefined_scores():
     assert quality.nanmean([1.0, float("nan"), 3.0]) == 2.0
     assert np.isnan(quality.nanmean([float("nan")]))
+
+
+def test_grid_scores_the_pattern_of_a_nearest_upsampled_map(aligned_astronaut):
+    image, _, _ = aligned_astronaut
+    hole = np.zeros(image.shape[:2], bool)
+    hole[40:200, 50:210] = True
+    coarse = cv2.resize(image, (32, 32), interpolation=cv2.INTER_AREA)
+    blocks = cv2.resize(coarse, image.shape[1::-1], interpolation=cv2.INTER_NEAREST)
+    softened = cv2.GaussianBlur(blocks, (0, 0), 1.0)
+    noise = np.random.default_rng(0).integers(0, 256, image.shape, dtype=np.uint8)
+    for photo_like in (image, cv2.GaussianBlur(image, (0, 0), 2.0), noise):  # no lattice: a blur is not a grid
+        assert quality.grid(photo_like, hole) < 0.1
+    assert quality.grid(softened, hole) > 0.5
+    assert quality.grid(np.roll(softened, 3, axis=(0, 1)), hole) > 0.5  # wherever the lattice lies
+    assert np.isnan(quality.grid(image, np.zeros_like(hole)))

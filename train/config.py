@@ -37,6 +37,8 @@ class DataSection:
     pen_prob: float = 0.0  # share of sketches drawn like the app's pen (sketch.pen) instead of warped HED
     crop: int = 0  # train on crops of this side (0 = whole images at the model resolution)
     crop_prob: float = 0.75  # with crop: share of crops around the hole at native scale; the rest are whole faces resized
+    full_every: int = 0  # with crop: every N-th step is a batch of whole faces at the model resolution (0 = never) ...
+    full_batch: int = 2  # ... of this many images (2 at 256 px = the pixels of 8 crops of 128), free-form holes
 
 
 @dataclass

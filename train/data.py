@@ -169,13 +169,15 @@ def crop_around(hole: np.ndarray, side: int, rng: np.random.Generator) -> tuple[
 
 def make_sample(
     image: np.ndarray, lines: np.ndarray, rng: np.random.Generator, resolution: int, data: DataSection,
-    landmarks: np.ndarray | None = None,
+    landmarks: np.ndarray | None = None, full: bool = False,
 ) -> dict[str, torch.Tensor]:
     """One training sample; the hole, sketch, hints and level all come from `rng`.
 
     With `data.crop` set, a share `crop_prob` of samples is a crop of that side around the
     hole, at the cached image's own scale (the editor's scale: a face part is as many pixels
-    as it will be when served); the rest are the whole face resized to the crop side."""
+    as it will be when served); the rest are the whole face resized to the crop side.
+    `full` asks for the whole face at `resolution` with a free-form hole: the large holes of
+    the served geometry, which a crop cannot hold."""
     from sketch import pen_sketch, synthesize_color_hints, synthesize_sketch
 
     if rng.random() < 0.5:
@@ -183,8 +185,8 @@ def make_sample(
         if landmarks is not None:  # mirrored points; the two eyes swap roles, which the masks do not mind
             landmarks = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
     image, lines = np.ascontiguousarray(image), np.ascontiguousarray(lines)
-    out_side = data.crop or resolution
-    cropped = bool(data.crop) and image.shape[0] > data.crop and rng.random() < data.crop_prob
+    out_side = resolution if full else data.crop or resolution
+    cropped = not full and bool(data.crop) and image.shape[0] > data.crop and rng.random() < data.crop_prob
     if cropped:
         hole = choose_hole(rng, image.shape[0], data, landmarks)
         window = crop_around(hole, data.crop, rng)
@@ -198,7 +200,7 @@ def make_sample(
             image = cv2.resize(image, (out_side, out_side), interpolation=cv2.INTER_AREA)
             lines = resize_max(lines, (out_side, out_side))
             landmarks = None if landmarks is None else landmarks * factor
-        hole = choose_hole(rng, out_side, data, landmarks)
+        hole = choose_hole(rng, out_side, data, None if full else landmarks)
     level = float(rng.uniform(0.0, 1.0)) ** data.level_power
     sketch = np.zeros_like(hole)
     if rng.random() >= data.sketch_dropout:
@@ -237,22 +239,35 @@ class InpaintingSamples(Dataset):
             self._order = np.random.default_rng([self.seed, 7, epoch]).permutation(len(self.source))
         return int(self._order[k])
 
-    def __getitem__(self, n: int) -> dict[str, torch.Tensor]:
+    def __getitem__(self, key: int | tuple[int, bool]) -> dict[str, torch.Tensor]:
+        """key: the sample number n, or (n, full) from `StepBatches` (full: a whole face at the model resolution)."""
+        n, full = key if isinstance(key, tuple) else (key, False)
         image, lines, landmarks = self.source.get(self.image_index(n))
-        return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data, landmarks)
+        return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data, landmarks,
+                           full)
 
 
-class StepSampler(Sampler[int]):
-    """Sample numbers for steps start, start+1, …: process `rank` of `world` takes its own slice."""
+class StepBatches(Sampler[list]):
+    """The batches of steps start, start+1, …, as lists of (sample number, full) keys; process
+    `rank` of `world` takes its own slice. With `full_every` N > 0, every N-th step is a batch
+    of `full_batch` whole faces (the first samples of that step's numbers), so that a resumed
+    run sees exactly the batches it would have seen."""
 
-    def __init__(self, start_step: int, batch_size: int, rank: int = 0, world: int = 1):
+    def __init__(self, start_step: int, batch_size: int, rank: int = 0, world: int = 1, full_every: int = 0,
+                 full_batch: int = 2):
         self.start_step, self.batch_size, self.rank, self.world = start_step, batch_size, rank, world
+        self.full_every, self.full_batch = full_every, full_batch
+
+    def is_full(self, step: int) -> bool:
+        return self.full_every > 0 and step % self.full_every == self.full_every - 1
 
     def __iter__(self):
         step = self.start_step
         while True:
             first = (step * self.world + self.rank) * self.batch_size
-            yield from range(first, first + self.batch_size)
+            full = self.is_full(step)
+            size = min(self.full_batch, self.batch_size) if full else self.batch_size
+            yield [(n, full) for n in range(first, first + size)]
             step += 1
 
     def __len__(self) -> int:

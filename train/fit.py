@@ -32,7 +32,7 @@ from tqdm import tqdm
 from inpaint.generator import SketchPConvUNet
 
 from .config import Recipe, load_recipe
-from .data import CacheSource, InpaintingSamples, StepSampler, open_source
+from .data import CacheSource, InpaintingSamples, StepBatches, open_source
 from .adversarial import R1, discriminator_terms, generator_terms
 from .discriminator import PatchDiscriminator
 from .losses import InpaintingLoss, VGGFeatures
@@ -118,11 +118,12 @@ def lr_at(recipe: Recipe, step: int) -> float:
 
 
 def make_loader(dataset: InpaintingSamples, recipe: Recipe, step: int, rank: int, world: int):
-    sampler = StepSampler(step, recipe.data.batch_size, rank, world)
+    d = recipe.data
+    batches = StepBatches(step, d.batch_size, rank, world, d.full_every if d.crop else 0, d.full_batch)
     workers = recipe.data.workers
     # Workers start from a fork server, not a fork of this process: a child forked after the
     # parent ran multi-threaded OpenMP (torch with 2+ threads) hangs in its first parallel op.
-    return iter(DataLoader(dataset, batch_size=recipe.data.batch_size, sampler=sampler, num_workers=workers,
+    return iter(DataLoader(dataset, batch_sampler=batches, num_workers=workers,
                            persistent_workers=False, prefetch_factor=4 if workers else None,
                            worker_init_fn=_init_worker if workers else None,
                            multiprocessing_context="forkserver" if workers else None))
@@ -333,8 +334,8 @@ def main(argv: list[str] | None = None) -> int:
                 log.warning("step %d: non-finite loss or gradient, update skipped (%d so far)", step, skipped)
 
             step += 1
-            images_seen += recipe.data.batch_size * world
-            window_images += recipe.data.batch_size * world
+            images_seen += batch["image"].shape[0] * world
+            window_images += batch["image"].shape[0] * world
             wall += time.perf_counter() - tick
             if main_process:
                 progress.update(1)

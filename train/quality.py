@@ -5,6 +5,11 @@ PSNR and SSIM reward the mean of all plausible fills, a blur. These two measures
 * `sharpness`: mean |Laplacian| of the grey result divided by the truth's, inside the hole
   shrunk by `SHRINK` px (so the seam does not count). 1 = as much fine detail as the
   photo; a Gaussian blur (σ = 2 px) of the truth scores about 0.2; above ~1.25 is noise.
+* `grid`: the periodic pattern a U-Net's nearest upsampling leaves in a large hole. The mean
+  |step| between neighbouring pixels is taken per phase (position mod `GRID_PERIOD`) along
+  each axis, inside the shrunk hole; `grid` is that profile's spread (std / mean), averaged
+  over the two axes. A photo's steps do not care where the decoder's lattice lies (about
+  0.05); a fill with a texture of the lattice's period scores several times that.
 * `edge_f1`: Canny edges of the result against reference edges (the truth's, or a given
   drawing) inside the shrunk hole, each edge pixel counted as found when the other map has
   one within `tolerance` px: F1 of that precision and recall.
@@ -24,6 +29,7 @@ import numpy as np
 from skimage.feature import canny
 
 SHRINK = 3
+GRID_PERIOD = 8  # the 32² map's lattice at 256 px (the 16² map's 16-px one repeats on it)
 EDGE_TOLERANCE = 2
 CANNY_SIGMA = 1.0
 CANNY_QUANTILES = (0.8, 0.9)  # low / high hysteresis thresholds, quantiles of the gradient magnitude
@@ -59,6 +65,23 @@ def sharpness(result: np.ndarray, truth: np.ndarray, hole: np.ndarray, shrink: i
     if not region.any() or reference == 0:
         return float("nan")
     return detail(result, region) / reference
+
+
+def grid(result: np.ndarray, hole: np.ndarray, period: int = GRID_PERIOD, shrink: int = SHRINK) -> float:
+    """Spread of the mean |step| over the `period` phases, per axis, inside the shrunk hole (both
+    pixels of a step inside it); NaN where the hole is too small to tell."""
+    g, region = grey(result), inner(hole, shrink)
+    spreads = []
+    for axis in (0, 1):
+        step = np.abs(np.diff(g, axis=axis))
+        both = region[1:] & region[:-1] if axis == 0 else region[:, 1:] & region[:, :-1]
+        phase = np.indices(step.shape)[axis] % period
+        counts = np.bincount(phase[both], minlength=period)
+        if counts.min() < 64:
+            return float("nan")
+        profile = np.bincount(phase[both], weights=step[both], minlength=period) / counts
+        spreads.append(profile.std() / profile.mean() if profile.mean() > 0 else 0.0)
+    return float(np.mean(spreads))
 
 
 def edges(image: np.ndarray) -> np.ndarray:

@@ -3,9 +3,11 @@
 Held-out faces of the training cache (`train.data.is_holdout`: never trained on), each
 with three fixed cases built once: its mouth, nose or eyes masked (the part from its
 landmarks, grown) and filled without a sketch and with the oracle sketch (its own thin
-lines), and the transfer case (the next held-out face's same part drawn in). Scores:
-sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with the
-pasted real part's F1 beside it (the ceiling), and hole PSNR as the floor.
+lines), and the transfer case (the next held-out face's same part drawn in); plus a large
+free-form hole (30–50 % of the face) filled without a sketch, where a U-Net's blocks show.
+Scores: sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with
+the pasted real part's F1 beside it (the ceiling), sharpness and grid of the large hole,
+and hole PSNR as the floor.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import numpy as np
 import torch
 
 from .data import CacheSource
+from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
 from .transfer import PARTS, part_hole, transfer_case, transfer_scores
 from . import quality
@@ -29,6 +32,10 @@ def _tensor(arrays: list[np.ndarray], signed: bool, device) -> torch.Tensor:
 def _to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
     out = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
     return list(out)
+
+
+LARGE_HOLE = (0.3, 0.5)
+LARGE_HOLE_SEED = 20
 
 
 class Validation:
@@ -46,6 +53,8 @@ class Validation:
             self.oracle.append(lines & hole)
             other = faces[(i + 1) % len(faces)]
             self.cases.append(transfer_case(image, landmarks, other[0], other[1], other[2], part))
+        rng = np.random.default_rng(LARGE_HOLE_SEED)
+        self.large = [random_mask(rng, image.shape[0], MaskParams(hole_ratio=LARGE_HOLE)) for image in self.images]
         self.ceiling_f1 = quality.nanmean(transfer_scores(c.ceiling, im, c)["f1"]
                                           for c, im in zip(self.cases, self.images))
 
@@ -66,10 +75,12 @@ class Validation:
             unguided = self._fill(model, self.holes, None)
             oracle = self._fill(model, self.holes, self.oracle)
             transfer = self._fill(model, [c.hole for c in self.cases], [c.sketch for c in self.cases])
+            large = self._fill(model, self.large, None)
         finally:
             model.train(was_training)
         out: dict[str, list[float]] = {k: [] for k in ("sharpness", "sharpness_sketch", "edge_f1", "edge_f1_sketch",
-                                                       "transfer_f1", "transfer_sharpness", "hole_psnr")}
+                                                       "transfer_f1", "transfer_sharpness", "hole_psnr",
+                                                       "large_sharpness", "large_grid")}
         for i, truth in enumerate(self.images):
             hole = self.holes[i]
             for suffix, result in (("", unguided[i]), ("_sketch", oracle[i])):
@@ -81,6 +92,8 @@ class Validation:
             scores = transfer_scores(transfer[i], truth, self.cases[i])
             out["transfer_f1"].append(scores["f1"])
             out["transfer_sharpness"].append(scores["sharpness"])
+            out["large_sharpness"].append(quality.sharpness(large[i], truth, self.large[i]))
+            out["large_grid"].append(quality.grid(large[i], self.large[i]))
         summary = {k: quality.nanmean(v) for k, v in out.items()}
         summary["transfer_ceiling_f1"] = self.ceiling_f1
         return summary
