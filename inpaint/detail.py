@@ -25,7 +25,9 @@ import cv2
 import numpy as np
 from scipy.spatial import cKDTree
 
+SHRINK_FROM_SIGMA = 6.0  # wider blurs run on a shrunk copy (see `smooth`)
 MIN_UPSCALE = 1.3  # below this the fill already has the photo's resolution: no detail step
+NETWORK_BLUR = 2.0  # frame px: the finest detail of the network's fills (see `detail_scale`)
 CANDIDATES = 12  # patch sources considered per tile (the spatially nearest)
 
 
@@ -35,10 +37,27 @@ def high_band(image: np.ndarray, sigma: float) -> np.ndarray:
     return image - cv2.GaussianBlur(image, (0, 0), sigma)
 
 
+def smooth(image: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur (float32). From σ = SHRINK_FROM_SIGMA px on, it runs on a copy shrunk by
+    f ≈ σ/3 (area filter), blurred by the rest of σ, and scaled back (bilinear): OpenCV's
+    kernel grows with σ, so the full-size blurs of the colour match took 90 ms of a 1024-px
+    edit's paste-back; the result is smooth at that scale, so shrinking loses nothing visible."""
+    image = image.astype(np.float32, copy=False)
+    factor = int(sigma // 3)
+    if sigma < SHRINK_FROM_SIGMA or factor < 2 or min(image.shape[:2]) < 4 * factor:
+        return cv2.GaussianBlur(image, (0, 0), sigma)
+    h, w = image.shape[:2]
+    small = cv2.resize(image, (round(w / factor), round(h / factor)), interpolation=cv2.INTER_AREA)
+    rest = np.sqrt(max((sigma / factor) ** 2 - 1 / 12, 0.25))  # the area filter is a box of 1 small pixel
+    small = cv2.GaussianBlur(small, (0, 0), rest)
+    out = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+    return out.reshape(image.shape)
+
+
 def _local_mean(values: np.ndarray, where: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Normalised convolution: the Gaussian-weighted mean of `values` over `where`, and its weight."""
-    weight = cv2.GaussianBlur(where.astype(np.float32), (0, 0), sigma)
-    mean = cv2.GaussianBlur(values * where[..., None].astype(np.float32), (0, 0), sigma)
+    weight = smooth(where.astype(np.float32), sigma)
+    mean = smooth(values * where[..., None].astype(np.float32), sigma)
     return mean / np.maximum(weight, 1e-6)[..., None], weight
 
 
@@ -114,14 +133,23 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     return fill + synthesis * inside[..., None]
 
 
+def detail_scale(upscale: float) -> float:
+    """The size, in photo px, of the finest detail a fill holds: a frame pixel scaled up by
+    `upscale`, but never finer than the network's own blur of `NETWORK_BLUR` frame px (at the
+    frame's own scale its fills have about 0.45 of the photo's fine detail, the sharpness of
+    a blur of that size), so a face edited near the frame's scale gets the photo's finest
+    band too."""
+    return max(upscale, NETWORK_BLUR * min(upscale, 1.0))
+
+
 def refine(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: float, seed: int = 0) -> np.ndarray:
     """Both steps: the colour step removed, then the missing high band added. Deterministic
     for a given seed (the same edit gives the same pixels, whatever the thread)."""
     matched = match_colour(fill, photo, hole, reach=3 * max(1.0, upscale))
-    return add_detail(matched, photo, hole, upscale, np.random.default_rng(seed))
+    return add_detail(matched, photo, hole, detail_scale(upscale), np.random.default_rng(seed))
 
 
 def context_margin(upscale: float) -> int:
     """How far around the hole `refine` reads the photo (patch sources and the colour ring)."""
-    tile = int(np.clip(round(6 * upscale), 8, 64))
+    tile = int(np.clip(round(6 * detail_scale(upscale)), 8, 64))
     return int(1.5 * tile / 2 + 2 + 4 * tile + 2)

@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from inpaint.detail import MIN_UPSCALE, add_detail, match_colour, refine
+from inpaint.detail import MIN_UPSCALE, add_detail, detail_scale, match_colour, refine, smooth
 from inpaint.editor import paste_back
 from inpaint.frame import square_frame
 from train import quality
@@ -73,3 +73,27 @@ def test_refine_is_deterministic_and_paste_back_writes_only_the_feather_band():
     assert quality.sharpness(a, photo, hole) > quality.sharpness(plain, photo, hole) + 0.4
     fill = photo.astype(np.float32)
     assert np.array_equal(refine(fill, photo, hole, 3.0, seed=1), refine(fill, photo, hole, 3.0, seed=1))
+
+
+def test_a_fill_at_the_frames_own_scale_still_gets_the_photos_finest_band():
+    photo, hole = _textured(), _hole()
+    soft = cv2.GaussianBlur(photo.astype(np.float32), (0, 0), 1.2)  # a network fill: ~2 frame px of blur
+    before = quality.sharpness(np.clip(soft, 0, 255).astype(np.uint8), photo, hole)
+    refined = refine(soft, photo, hole, upscale=1.0)
+    after = quality.sharpness(np.clip(refined, 0, 255).astype(np.uint8), photo, hole)
+    assert before < 0.5 and 0.75 < after < 1.25
+    assert detail_scale(1.0) == detail_scale(1.5) == 2.0 and detail_scale(4.0) == 4.0
+    assert detail_scale(0.5) < MIN_UPSCALE  # a frame finer than the photo: nothing to add
+
+
+@pytest.mark.parametrize("sigma", [3.0, 9.0, 18.0])
+def test_wide_blurs_on_a_shrunk_copy_match_opencvs(sigma):
+    rng = np.random.default_rng(0)
+    ring = np.zeros((300, 420), np.float32)
+    cv2.ellipse(ring, (210, 150), (150, 90), 0, 0, 360, 1.0, 3)
+    values = (ring[..., None] * rng.uniform(0, 255, (1, 1, 3))).astype(np.float32)
+    for image in (ring, values):
+        exact, fast = cv2.GaussianBlur(image, (0, 0), sigma), smooth(image, sigma)
+        assert fast.shape == exact.shape
+        inner = (slice(30, -30), slice(30, -30))  # the borders are padded differently
+        assert np.abs(fast - exact)[inner].max() <= 0.03 * np.abs(exact).max()

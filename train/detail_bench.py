@@ -3,10 +3,10 @@
     python -m train.detail_bench --data ../shared/faces/test [--limit 12] [--weights W]
 
 For each face (and the public-domain astronaut), the mouth is masked (landmark part,
-grown by 4 % of the eye distance) and edited with `align=True`, with the detail step on
-and off, without and with a sketch (the photo's own thin lines in the hole). The photo is
-also scaled up 2× (bicubic), so the frame samples it at half the scale again. Per
-frame-scale bin it prints:
+grown by a quarter of the eye distance) and edited with `align=True`, with the detail step on
+and off, without and with a sketch (the photo's own thin lines in the hole). Each photo is
+also scaled up 2× (bicubic), so the frame samples it at half the scale again, and down 2×
+(area), so the frame holds it near its own scale. Per frame-scale bin it prints:
 
 * sharpness: mean |Laplacian| of the result inside the hole shrunk by 4 px over the photo's;
 * seam: mean gradient magnitude on the mask's border in the result over the photo's there
@@ -81,8 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     photos = [astronaut()] + [to_rgb(path) for path in list_images(args.data)[: args.limit]]
     rows: dict[tuple, list[dict]] = defaultdict(list)
     for rgb in photos:
-        for factor in (1, 2):
-            image = rgb if factor == 1 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        for factor in (0.5, 1, 2):
+            interpolation = cv2.INTER_AREA if factor < 1 else cv2.INTER_CUBIC
+            image = rgb if factor == 1 else cv2.resize(rgb, None, fx=factor, fy=factor, interpolation=interpolation)
             hole = mouth_hole(image)
             if hole is None:
                 continue
