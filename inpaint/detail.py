@@ -85,6 +85,11 @@ def _taper(size: int) -> np.ndarray:
     return np.sin(np.pi * t)
 
 
+def _taper2d(size: int) -> np.ndarray:
+    window = _taper(size)
+    return (window[:, None] * window[None, :])[..., None]
+
+
 def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: float,
                rng: np.random.Generator) -> np.ndarray:
     """`fill` (float32 H×W×3, the network's fill upsampled by `upscale`) plus high-band
@@ -110,25 +115,39 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     if cy.size < 4:
         return fill
     cy, cx = cy * 2, cx * 2
-    synthesis = np.zeros_like(fill)
-    window = _taper(tile)
-    window2d = (window[:, None] * window[None, :])[..., None]
-    tiles = [(ty, tx) for ty in range(ys.min() - half, ys.max() + 1, half)
-             for tx in range(xs.min() - half, xs.max() + 1, half)
-             if hole[max(ty, 0):ty + tile, max(tx, 0):tx + tile].any()]
-    centres = np.clip(np.array(tiles) + half, 0, (h - 1, w - 1))
+    # the tiles: a grid of stride `half` from the hole's corner, those that touch the hole
+    # (box sums of an integral image), in coordinates padded by one tile so none is clipped
+    pad = tile
+    oy, ox = ys.min() - half + pad, xs.min() - half + pad
+    rows, cols = (ys.max() + pad - oy) // half + 1, (xs.max() + pad - ox) // half + 1
+    total = cv2.integral(np.pad(hole, pad).astype(np.uint8))
+    y = oy + half * np.arange(rows)[:, None]
+    x = ox + half * np.arange(cols)[None, :]
+    touches = (total[y + tile, x + tile] - total[y, x + tile] - total[y + tile, x] + total[y, x]) > 0
+    ty, tx = np.nonzero(touches)
+    centres = np.clip(np.c_[oy - pad + ty * half, ox - pad + tx * half] + half, 0, (h - 1, w - 1))
     # every tile's nearest candidates at once (a k-d tree), then the best colour match among them
     k = min(CANDIDATES, cy.size)
     _, near = cKDTree(np.c_[cy, cx]).query(centres, k=k)
-    near = near.reshape(len(tiles), k)
+    near = near.reshape(len(centres), k)
     mismatch = ((low_photo[cy[near], cx[near]] - low_fill[centres[:, 0], centres[:, 1]][:, None]) ** 2).sum(2)
     mismatch += rng.random(mismatch.shape) * (np.median(mismatch, axis=1, keepdims=True) + 1.0)  # vary among close ones
-    best = near[np.arange(len(tiles)), np.argmin(mismatch, axis=1)]
-    for (ty, tx), b in zip(tiles, best):
-        y0, x0 = max(ty, 0), max(tx, 0)
-        y1, x1 = min(ty + tile, h), min(tx + tile, w)
-        sy, sx = cy[b] - half + (y0 - ty), cx[b] - half + (x0 - tx)
-        synthesis[y0:y1, x0:x1] += source[sy:sy + (y1 - y0), sx:sx + (x1 - x0)] * window2d[y0 - ty:y1 - ty, x0 - tx:x1 - tx]
+    best = near[np.arange(len(centres)), np.argmin(mismatch, axis=1)]
+    # every chosen patch at once, tapered; then the four interleaved sets of tiles that do not
+    # overlap (row and column parity) are added into a canvas in grid coordinates as blocks
+    rows_of = np.lib.stride_tricks.sliding_window_view(source.reshape(h, w * 3), (tile, tile * 3))  # views, no copy
+    chosen = rows_of[cy[best] - half, (cx[best] - half) * 3].reshape(-1, tile, tile, 3)  # runs of tile·3 floats
+    chosen *= _taper2d(tile)
+    patches = np.zeros((rows, cols, tile, tile, 3), np.float32)
+    patches[ty, tx] = chosen
+    canvas = np.zeros((h + 2 * pad, w + 2 * pad, 3), np.float32)
+    for py in (0, 1):
+        for px in (0, 1):
+            block = patches[py::2, px::2]
+            ny, nx = block.shape[:2]
+            y0, x0 = oy + py * half, ox + px * half
+            canvas[y0:y0 + ny * tile, x0:x0 + nx * tile] += block.transpose(0, 2, 1, 3, 4).reshape(ny * tile, nx * tile, 3)
+    synthesis = canvas[pad:pad + h, pad:pad + w]
     inside = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), max(1.0, sigma / 2))
     return fill + synthesis * inside[..., None]
 

@@ -56,7 +56,8 @@ class PConvEngine:
         if inputs.color is not None and inputs.color_mask is not None:
             color = self._tensor(inputs.color, True)
             color_mask = self._tensor(inputs.color_mask, False)
-        prediction = self.network(image, valid, sketch, color, color_mask, float(inputs.level))
+        extra = {"hole_only": True} if isinstance(self.network, ServingUNet) else {}  # the composite keeps the rest
+        prediction = self.network(image, valid, sketch, color, color_mask, float(inputs.level), **extra)
         out = composite(image, valid, prediction)
         out = ((out.clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8)
         return out[0].permute(1, 2, 0).cpu().numpy()

@@ -91,3 +91,35 @@ def test_engine_serves_the_folded_network_with_the_same_pixels(trained):
     assert np.array_equal(a[~hole], image[~hole])  # known pixels are the input's, exactly
     difference = np.abs(a.astype(int) - b.astype(int))
     assert difference.max() <= 1 and (difference == 0).mean() > 0.999  # only rounding at .5 may differ
+
+
+@pytest.mark.parametrize("hole", ["mouth", "corner", "edge strip", "two holes", "everything"])
+def test_hole_only_decoding_gives_the_same_prediction_in_the_hole(trained, hole):
+    image, _, sketch, color, color_mask = _inputs(7, 0.3)
+    valid = torch.ones(2, 1, 256, 256)
+    if hole == "mouth":
+        valid[0, :, 150:190, 90:171] = 0
+        valid[1, :, 101:140, 33:77] = 0  # odd edges: the boxes are grown to even lines
+    elif hole == "corner":
+        valid[:, :, :37, 219:] = 0
+    elif hole == "edge strip":
+        valid[:, :, 250:, :] = 0
+    elif hole == "two holes":  # one box spans both, across the batch
+        valid[0, :, 20:40, 20:40] = 0
+        valid[1, :, 200:230, 180:250] = 0
+    else:
+        valid[:] = 0
+    serving = ServingUNet.from_generator(trained)
+    with torch.inference_mode():
+        full = serving(image, valid, sketch, color, color_mask, 0.3)
+        part = serving(image, valid, sketch, color, color_mask, 0.3, hole_only=True)
+    in_hole = (valid < 0.5).expand_as(full)
+    assert part.shape == full.shape
+    assert (part - full).abs()[in_hole].max().item() < 1e-5
+
+
+def test_hole_only_without_a_hole_predicts_nothing(trained):
+    image = torch.zeros(1, 3, 256, 256)
+    with torch.inference_mode():
+        out = ServingUNet.from_generator(trained)(image, torch.ones(1, 1, 256, 256), hole_only=True)
+    assert out.shape == (1, 3, 256, 256) and not out.any()
