@@ -15,7 +15,7 @@ _EXPORTS = {
     "thin_lines": "lines", "non_max_suppression": "lines",
     "photo_edges": "photo", "photo_edges_layer": "photo", "lines_to_layer": "photo",
     "SketchParams": "synthesis", "HintParams": "synthesis", "synthesize_sketch": "synthesis",
-    "synthesize_color_hints": "synthesis", "median_image": "synthesis",
+    "synthesize_color_hints": "synthesis", "recolour_hole": "synthesis", "median_image": "synthesis",
     "PenParams": "pen", "pen_sketch": "pen",
     "HED": "hed", "hed_edges": "hed",
     "load_hed": "hed_weights", "cache_dir": "hed_weights",

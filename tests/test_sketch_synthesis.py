@@ -7,8 +7,8 @@ import pytest
 from skimage import data
 from skimage.morphology import skeletonize
 
-from sketch.synthesis import (HintParams, SketchParams, hole_band, median_image, synthesize_color_hints,
-                              synthesize_sketch)
+from sketch.synthesis import (HintParams, SketchParams, hole_band, median_image, recolour_hole,
+                              synthesize_color_hints, synthesize_sketch)
 
 SIZE = 256
 
@@ -122,3 +122,40 @@ def test_non_square_and_larger_images():
     rgb, hint = synthesize_color_hints(image, hole, rng)
     assert sketch.shape == hint.shape == (320, 512) and rgb.shape == (320, 512, 3)
     assert sketch.any() and hint.any() and not (hint & ~hole).any()
+
+
+def test_a_recoloured_hole_takes_a_new_colour_without_a_seam(image, hole):
+    moved = []
+    for seed in range(8):
+        out = recolour_hole(image, hole, np.random.default_rng(seed))
+        assert np.array_equal(out[~hole], image[~hole])  # the known pixels are the input's
+        before, after = image[hole].astype(float).mean(0), out[hole].astype(float).mean(0)
+        moved.append(np.linalg.norm(after - before))
+        edge = hole & ~cv2.erode(hole.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+        assert np.array_equal(out[edge], image[edge])  # ramps in from the edge: no seam
+        centre = image[hole].astype(float).std(0)  # the hole's own variation (texture) is kept
+        assert np.all(out[hole].astype(float).std(0) > 0.4 * centre)
+    assert np.median(moved) > 25  # a different colour, not a nudge
+
+
+def test_hints_of_a_recoloured_sample_carry_its_new_colour():
+    from train.config import DataSection
+    from train.data import make_sample
+
+    face = cv2.resize(data.astronaut(), (64, 64), interpolation=cv2.INTER_AREA)
+    lines = np.zeros((64, 64), bool)
+    checked = 0
+    for n in range(20):
+        plain = make_sample(face, lines, np.random.default_rng(n), 64, DataSection(color_prob=1.0))
+        tinted = make_sample(face, lines, np.random.default_rng(n), 64, DataSection(color_prob=1.0, recolor_prob=1.0))
+        hole = tinted["valid"][0].numpy() < 0.5
+        assert np.array_equal(plain["valid"].numpy(), tinted["valid"].numpy())
+        assert np.array_equal(tinted["image"].numpy()[:, ~hole], plain["image"].numpy()[:, ~hole])
+        hints = tinted["color_mask"][0].numpy() > 0.5
+        if hints.sum() > 8:  # the hints' colour is the recoloured truth's, not the photo's
+            given = tinted["color"].numpy()[:, hints].mean(1)
+            truth, photo = tinted["image"].numpy()[:, hints].mean(1), plain["image"].numpy()[:, hints].mean(1)
+            if np.abs(truth - photo).max() > 0.2:  # recoloured well away from the photo
+                assert np.abs(given - truth).sum() < 0.5 * np.abs(given - photo).sum()
+                checked += 1
+    assert checked >= 5

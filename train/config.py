@@ -30,6 +30,7 @@ class DataSection:
     low_res_steps: int = 0  # ... for this many steps
     sketch_dropout: float = 0.25  # fraction of samples without a sketch
     color_prob: float = 0.3  # fraction of samples with colour hints
+    recolor_prob: float = 0.0  # of those, the share whose hole is recoloured first (sketch.synthesis.recolour_hole)
     level_power: float = 1.0  # faithfulness level = U**level_power, U uniform (2: half of them < 0.25)
     hole_min: float = 0.01  # hole-ratio range of the random masks
     hole_max: float = 0.6

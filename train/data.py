@@ -178,7 +178,7 @@ def make_sample(
     as it will be when served); the rest are the whole face resized to the crop side.
     `full` asks for the whole face at `resolution` with a free-form hole: the large holes of
     the served geometry, which a crop cannot hold."""
-    from sketch import pen_sketch, synthesize_color_hints, synthesize_sketch
+    from sketch import pen_sketch, recolour_hole, synthesize_color_hints, synthesize_sketch
 
     if rng.random() < 0.5:
         image, lines = image[:, ::-1], lines[:, ::-1]
@@ -211,6 +211,8 @@ def make_sample(
     color = np.zeros_like(image)
     color_mask = np.zeros_like(hole)
     if rng.random() < data.color_prob:
+        if data.recolor_prob > 0 and rng.random() < data.recolor_prob:  # the truth recoloured: only the hints say so
+            image = recolour_hole(image, hole, rng)
         color, color_mask = synthesize_color_hints(image, hole, rng)
     return {
         "image": _to_tensor(image, True),
