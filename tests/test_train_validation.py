@@ -31,6 +31,7 @@ def test_validation_scores_a_model_and_leaves_it_training(aligned_astronaut):
     model = SketchPConvUNet(GeneratorConfig(width=0.125)).train()
     scores = validation.run(model)
     assert model.training
-    assert set(scores) >= {"sharpness", "sharpness_sketch", "edge_f1_sketch", "transfer_f1", "hole_psnr"}
+    assert set(scores) >= {"sharpness", "sharpness_sketch", "edge_f1_sketch", "transfer_f1", "hole_psnr", "large_grid",
+                           "lip_colour"}
     assert all(math.isfinite(v) for v in scores.values())
     assert validation.run(model) == scores  # fixed cases, deterministic model: the same numbers

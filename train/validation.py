@@ -4,10 +4,12 @@ Held-out faces of the training cache (`train.data.is_holdout`: never trained on)
 with three fixed cases built once: its mouth, nose or eyes masked (the part from its
 landmarks, grown) and filled without a sketch and with the oracle sketch (its own thin
 lines), and the transfer case (the next held-out face's same part drawn in); plus a large
-free-form hole (30–50 % of the face) filled without a sketch, where a U-Net's blocks show.
+free-form hole (30–50 % of the face) filled without a sketch, where a U-Net's blocks show,
+and the mouth filled with and without a dozen dabs of the next face's lip colour.
 Scores: sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with
 the pasted real part's F1 beside it (the ceiling), sharpness and grid of the large hole,
-and hole PSNR as the floor.
+how far the dabs moved the mouth's colour (`train.transfer.colour_move`), and hole PSNR
+as the floor.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import torch
 from .data import CacheSource
 from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
-from .transfer import PARTS, part_hole, transfer_case, transfer_scores
+from .transfer import PARTS, colour_dabs, colour_move, lip_colour, part_hole, transfer_case, transfer_scores
 from . import quality
 
 
@@ -55,15 +57,24 @@ class Validation:
             self.cases.append(transfer_case(image, landmarks, other[0], other[1], other[2], part))
         rng = np.random.default_rng(LARGE_HOLE_SEED)
         self.large = [random_mask(rng, image.shape[0], MaskParams(hole_ratio=LARGE_HOLE)) for image in self.images]
+        # colour transfer: the mouth filled with and without a dozen dabs of the next face's lip colour
+        self.mouths = [part_hole(f[2], f[0].shape[:2], "mouth") for f in faces]
+        self.lips = [lip_colour(*faces[(i + 1) % len(faces)][::2]) for i in range(len(faces))]
+        self.dabs = [colour_dabs(m, lip, rng) for m, lip in zip(self.mouths, self.lips)]
         self.ceiling_f1 = quality.nanmean(transfer_scores(c.ceiling, im, c)["f1"]
                                           for c, im in zip(self.cases, self.images))
 
-    def _fill(self, model, holes: list[np.ndarray], sketches: list[np.ndarray] | None) -> list[np.ndarray]:
+    def _fill(self, model, holes: list[np.ndarray], sketches: list[np.ndarray] | None,
+              hints: list[tuple[np.ndarray, np.ndarray]] | None = None) -> list[np.ndarray]:
         device = next(model.parameters()).device
         image = _tensor(self.images, True, device)
         valid = 1.0 - _tensor([h.astype(np.float32) for h in holes], False, device)
         sketch = None if sketches is None else _tensor([s.astype(np.float32) for s in sketches], False, device)
-        pred = model(image, valid, sketch, None, None, 0.0)
+        color = color_mask = None
+        if hints is not None:
+            color = _tensor([rgb for rgb, _ in hints], True, device)
+            color_mask = _tensor([m.astype(np.float32) for _, m in hints], False, device)
+        pred = model(image, valid, sketch, color, color_mask, 0.0)
         return _to_uint8(valid * image + (1 - valid) * pred.float())
 
     @torch.inference_mode()
@@ -76,11 +87,13 @@ class Validation:
             oracle = self._fill(model, self.holes, self.oracle)
             transfer = self._fill(model, [c.hole for c in self.cases], [c.sketch for c in self.cases])
             large = self._fill(model, self.large, None)
+            mouth = self._fill(model, self.mouths, None)
+            tinted = self._fill(model, self.mouths, None, self.dabs)
         finally:
             model.train(was_training)
         out: dict[str, list[float]] = {k: [] for k in ("sharpness", "sharpness_sketch", "edge_f1", "edge_f1_sketch",
                                                        "transfer_f1", "transfer_sharpness", "hole_psnr",
-                                                       "large_sharpness", "large_grid")}
+                                                       "large_sharpness", "large_grid", "lip_colour")}
         for i, truth in enumerate(self.images):
             hole = self.holes[i]
             for suffix, result in (("", unguided[i]), ("_sketch", oracle[i])):
@@ -94,6 +107,7 @@ class Validation:
             out["transfer_sharpness"].append(scores["sharpness"])
             out["large_sharpness"].append(quality.sharpness(large[i], truth, self.large[i]))
             out["large_grid"].append(quality.grid(large[i], self.large[i]))
+            out["lip_colour"].append(colour_move(tinted[i], mouth[i], self.mouths[i], self.lips[i]))
         summary = {k: quality.nanmean(v) for k, v in out.items()}
         summary["transfer_ceiling_f1"] = self.ceiling_f1
         return summary
