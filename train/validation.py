@@ -111,3 +111,48 @@ class Validation:
         summary = {k: quality.nanmean(v) for k, v in out.items()}
         summary["transfer_ceiling_f1"] = self.ceiling_f1
         return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Score a run's EMA generator (or exported weights) on the in-loop validation, e.g. to
+    put an older model beside a run's `validation.jsonl`:
+
+        python -m train.validation RUN_DIR_OR_WEIGHTS --data CACHE [--images 24] [--threads 1]
+    """
+    import argparse
+    import json
+    from pathlib import Path
+
+    p = argparse.ArgumentParser(prog="python -m train.validation", description=main.__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", type=Path, help="a run directory (its last.pt EMA) or a .safetensors file")
+    p.add_argument("--data", required=True, help="the prepared cache whose held-out faces are scored")
+    p.add_argument("--images", type=int, default=24)
+    p.add_argument("--threads", type=int)
+    args = p.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.model.is_dir():
+        from inpaint.generator import SketchPConvUNet
+
+        from .config import Recipe
+        from .state import load_state
+
+        state = load_state(args.model)
+        if state is None:
+            raise SystemExit(f"{args.model}: no run state (last.pt) to score")
+        model = SketchPConvUNet(Recipe.from_dict(state["recipe"]).model.generator_config())
+        model.load_state_dict(state["ema"])
+        label = {"step": state["step"]}
+    else:
+        from inpaint.weights import build_generator, read_checkpoint
+
+        model, label = build_generator(read_checkpoint(args.model)), {"weights": str(args.model)}
+    validation = Validation(CacheSource(args.data, split="val"), args.images)
+    scores = validation.run(model.eval())
+    print(json.dumps({**label, **{k: round(v, 4) for k, v in scores.items()}}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
