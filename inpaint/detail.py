@@ -146,7 +146,8 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
             block = patches[py::2, px::2]
             ny, nx = block.shape[:2]
             y0, x0 = oy + py * half, ox + px * half
-            canvas[y0:y0 + ny * tile, x0:x0 + nx * tile] += block.transpose(0, 2, 1, 3, 4).reshape(ny * tile, nx * tile, 3)
+            tiles = block.transpose(0, 2, 1, 3, 4).reshape(ny * tile, nx * tile, 3)
+            canvas[y0:y0 + ny * tile, x0:x0 + nx * tile] += tiles
     synthesis = canvas[pad:pad + h, pad:pad + w]
     inside = cv2.GaussianBlur(hole.astype(np.float32), (0, 0), max(1.0, sigma / 2))
     return fill + synthesis * inside[..., None]

@@ -208,32 +208,30 @@ class ServingUNet(nn.Module):
             skips.append((h, count))
 
         side = image.shape[-2:]
-        boxes = decoder_boxes(~known, len(self.decoder)) if hole_only else [full_box(side, i) for i in
-                                                                             range(len(self.decoder) + 1)]
+        levels = len(self.decoder)
+        boxes = decoder_boxes(~known, levels) if hole_only else [full_box(side, i) for i in range(levels + 1)]
         if boxes is None:  # no hole: nothing to predict
             return image.new_zeros(image.shape[0], self.decoder[0].out_channels, *side)
         h, _ = skips.pop()  # the deepest level, whole: it holds boxes[-1]
         for i in reversed(range(len(self.decoder))):
-            (y0, y1, x0, x1), (py0, py1, px0, px1) = boxes[i], boxes[i + 1]
-            # the input window: the output box grown by the 3×3 kernel's reach, on even lines
-            wy0, wx0 = max(0, (y0 - 1) // 2 * 2), max(0, (x0 - 1) // 2 * 2)
-            wy1 = min(side[0] >> i, (y1 + 2) // 2 * 2)
-            wx1 = min(side[1] >> i, (x1 + 2) // 2 * 2)
-            coarse = h[..., wy0 // 2 - py0: wy1 // 2 - py0, wx0 // 2 - px0: wx1 // 2 - px0]
-            m = F.interpolate(m[..., wy0 // 2 - py0: wy1 // 2 - py0, wx0 // 2 - px0: wx1 // 2 - px0],
-                              scale_factor=2.0, mode="nearest")
+            (y0, y1, x0, x1), (py0, _, px0, _) = boxes[i], boxes[i + 1]
+            wy0, wy1, wx0, wx1 = input_window(boxes[i], side[0] >> i, side[1] >> i)
+            coarse = (..., slice(wy0 // 2 - py0, wy1 // 2 - py0), slice(wx0 // 2 - px0, wx1 // 2 - px0))
+            window = (..., slice(wy0, wy1), slice(wx0, wx1))
+            m = F.interpolate(m[coarse], scale_factor=2.0, mode="nearest")
             rest, count = skips.pop()
-            rest, count = rest[..., wy0:wy1, wx0:wx1], count[..., wy0:wy1, wx0:wx1]
+            rest, count = rest[window], count[window]
             count = count + m * h.shape[1]
             if i < len(sketch_features):
-                rest = _cat_nhwc([rest, sketch_features[i][..., wy0:wy1, wx0:wx1]])
+                rest = _cat_nhwc([rest, sketch_features[i][window]])
                 count = count + sketch_features[i].shape[1]
-            h, m = self.decoder[i](_nhwc(coarse), _nhwc(rest), count)
+            h, m = self.decoder[i](_nhwc(h[coarse]), _nhwc(rest), count)
             inner = (..., slice(y0 - wy0, y1 - wy0), slice(x0 - wx0, x1 - wx0))
             h, m = h[inner], m[inner]
         h = h[:, : self.decoder[0].out_channels]
         if tuple(h.shape[-2:]) == tuple(side):
             return h.contiguous()
+        y0, y1, x0, x1 = boxes[0]
         out = image.new_zeros(image.shape[0], h.shape[1], *side)
         out[..., y0:y1, x0:x1] = h
         return out
@@ -244,22 +242,27 @@ def full_box(side: tuple[int, int], level: int) -> tuple[int, int, int, int]:
     return 0, side[0] >> level, 0, side[1] >> level
 
 
+def input_window(box: tuple[int, int, int, int], height: int, width: int) -> tuple[int, int, int, int]:
+    """The window of a decoder level's inputs that its output `box` reads: the box grown by
+    the 3×3 kernel's reach, on even lines (so that it is the 2× image of a coarse box),
+    inside the height×width map."""
+    y0, y1, x0, x1 = box
+    return (max(0, (y0 - 1) // 2 * 2), min(height, (y1 + 2) // 2 * 2),
+            max(0, (x0 - 1) // 2 * 2), min(width, (x1 + 2) // 2 * 2))
+
+
 def decoder_boxes(hole: torch.Tensor, levels: int) -> list[tuple[int, int, int, int]] | None:
     """Per decoder level (0 = the output), the box (y0, y1, x0, x1) of that level's output the
     hole's prediction depends on: the hole's bounding box at level 0, and at each coarser
-    level the half of the finer box grown by a 3×3 kernel's reach (on even lines). Level
-    `levels` is the encoder's deepest map, which is always whole. None when there is no hole."""
+    level the half of the finer level's `input_window`. Level `levels` is the encoder's
+    deepest map, which is always whole. None when there is no hole."""
     any_hole = hole.flatten(0, 1).any(0)
     rows, cols = any_hole.any(1).nonzero(), any_hole.any(0).nonzero()
     if not rows.numel():
         return None
     side = tuple(hole.shape[-2:])
     boxes = [(int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)]
-    for level in range(1, levels + 1):
-        y0, y1, x0, x1 = boxes[-1]
-        height, width = side[0] >> (level - 1), side[1] >> (level - 1)
-        y0, x0 = max(0, (y0 - 1) // 2 * 2), max(0, (x0 - 1) // 2 * 2)
-        y1, x1 = min(height, (y1 + 2) // 2 * 2), min(width, (x1 + 2) // 2 * 2)
+    for level in range(1, levels):
+        y0, y1, x0, x1 = input_window(boxes[-1], side[0] >> (level - 1), side[1] >> (level - 1))
         boxes.append((y0 // 2, y1 // 2, x0 // 2, x1 // 2))
-    boxes[-1] = full_box(side, levels)
-    return boxes
+    return [*boxes, full_box(side, levels)]
