@@ -14,7 +14,8 @@ with `python -m inpaint.bench`, which reports the whole against the machine's FL
   them: every consumer masks them away.
 * A sub-pixel decoder (`ServingUpPConv`): a 3×3 conv over a 2×-nearest-upsampled map is
   four 2×2 convs over the coarse map, so the upsampled map is never built and its part of
-  the conv takes 16 taps instead of 36 (6.70 → 5.73 GFLOP for the 256-px edit).
+  the conv takes 16 taps instead of 36 (6.70 → 5.73 GFLOP for the 256-px edit). A network
+  trained with bilinear steps (`GeneratorConfig.upsample`) builds the 2× map instead.
 * One memory layout, channels-last, throughout, with concatenations written straight into
   it: oneDNN ran the decoder's wide convs 15–40 % faster on it than on NCHW, and a mixed
   network pays a reorder at each switch (a cat of NCHW inputs cost a 20-ms copy).
@@ -30,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .generator import PConvBlock, SketchPConvUNet
+from .generator import PConvBlock, SketchPConvUNet, upsample_masked
 
 LAST_LAYER_CHANNELS = 4  # the 3 RGB outputs padded to this (see the module docstring)
 SUBPIXEL_MIN_SIDE = 16  # see ServingUpPConv
@@ -152,9 +153,11 @@ class ServingUNet(nn.Module):
         self.config = generator.config
         self.encoder = nn.ModuleList(ServingPConv(block) for block in generator.encoder)
         enc = self.config.encoder_channels()
-        self.decoder = nn.ModuleList(
-            ServingUpPConv(block, enc[i], LAST_LAYER_CHANNELS if i == 0 else 0) for i, block in enumerate(generator.decoder)
-        )
+        pads = [LAST_LAYER_CHANNELS if i == 0 else 0 for i in range(len(generator.decoder))]
+        if self.config.upsample == "nearest":
+            self.decoder = nn.ModuleList(ServingUpPConv(b, enc[i], pads[i]) for i, b in enumerate(generator.decoder))
+        else:  # the 2× map is built (ServingUNet.forward), the block is a plain conv over it
+            self.decoder = nn.ModuleList(ServingPConv(b, pads[i]) for i, b in enumerate(generator.decoder))
         self.sketch_encoder = generator.sketch_encoder
         self.make_guide = generator.make_guide
         self.requires_grad_(False)
@@ -209,23 +212,36 @@ class ServingUNet(nn.Module):
 
         side = image.shape[-2:]
         levels = len(self.decoder)
-        boxes = decoder_boxes(~known, levels) if hole_only else [full_box(side, i) for i in range(levels + 1)]
+        bilinear = self.config.upsample == "bilinear"
+        reach = 1 if bilinear else 0  # coarse pixels beyond a window's half that its 2× step reads
+        boxes = decoder_boxes(~known, levels, reach) if hole_only else [full_box(side, i) for i in range(levels + 1)]
         if boxes is None:  # no hole: nothing to predict
             return image.new_zeros(image.shape[0], self.decoder[0].out_channels, *side)
         h, _ = skips.pop()  # the deepest level, whole: it holds boxes[-1]
         for i in reversed(range(len(self.decoder))):
             (y0, y1, x0, x1), (py0, _, px0, _) = boxes[i], boxes[i + 1]
             wy0, wy1, wx0, wx1 = input_window(boxes[i], side[0] >> i, side[1] >> i)
-            coarse = (..., slice(wy0 // 2 - py0, wy1 // 2 - py0), slice(wx0 // 2 - px0, wx1 // 2 - px0))
             window = (..., slice(wy0, wy1), slice(wx0, wx1))
-            m = F.interpolate(m[coarse], scale_factor=2.0, mode="nearest")
+            if bilinear:  # upsample the window grown by `reach`, then cut the window out
+                half = (wy0 // 2, wy1 // 2, wx0 // 2, wx1 // 2)
+                gy0, gy1, gx0, gx1 = grow(half, reach, side[0] >> (i + 1), side[1] >> (i + 1))
+                grown = (..., slice(gy0 - py0, gy1 - py0), slice(gx0 - px0, gx1 - px0))
+                h, m = upsample_masked(h[grown], m[grown], "bilinear")
+                cut = (..., slice(wy0 - 2 * gy0, wy1 - 2 * gy0), slice(wx0 - 2 * gx0, wx1 - 2 * gx0))
+                h, m = h[cut], m[cut]
+            else:  # the decoder block upsamples h itself (sub-pixel kernels)
+                coarse = (..., slice(wy0 // 2 - py0, wy1 // 2 - py0), slice(wx0 // 2 - px0, wx1 // 2 - px0))
+                h, m = h[coarse], F.interpolate(m[coarse], scale_factor=2.0, mode="nearest")
             rest, count = skips.pop()
             rest, count = rest[window], count[window]
             count = count + m * h.shape[1]
             if i < len(sketch_features):
                 rest = _cat_nhwc([rest, sketch_features[i][window]])
                 count = count + sketch_features[i].shape[1]
-            h, m = self.decoder[i](_nhwc(h[coarse]), _nhwc(rest), count)
+            if bilinear:
+                h, m = self.decoder[i](_cat_nhwc([h, rest]), count)
+            else:
+                h, m = self.decoder[i](_nhwc(h), _nhwc(rest), count)
             inner = (..., slice(y0 - wy0, y1 - wy0), slice(x0 - wx0, x1 - wx0))
             h, m = h[inner], m[inner]
         h = h[:, : self.decoder[0].out_channels]
@@ -251,11 +267,18 @@ def input_window(box: tuple[int, int, int, int], height: int, width: int) -> tup
             max(0, (x0 - 1) // 2 * 2), min(width, (x1 + 2) // 2 * 2))
 
 
-def decoder_boxes(hole: torch.Tensor, levels: int) -> list[tuple[int, int, int, int]] | None:
+def grow(box: tuple[int, int, int, int], by: int, height: int, width: int) -> tuple[int, int, int, int]:
+    """`box` grown by `by` pixels on each side, inside the height×width map."""
+    y0, y1, x0, x1 = box
+    return max(0, y0 - by), min(height, y1 + by), max(0, x0 - by), min(width, x1 + by)
+
+
+def decoder_boxes(hole: torch.Tensor, levels: int, reach: int = 0) -> list[tuple[int, int, int, int]] | None:
     """Per decoder level (0 = the output), the box (y0, y1, x0, x1) of that level's output the
     hole's prediction depends on: the hole's bounding box at level 0, and at each coarser
-    level the half of the finer level's `input_window`. Level `levels` is the encoder's
-    deepest map, which is always whole. None when there is no hole."""
+    level the half of the finer level's `input_window`, grown by `reach` (what a bilinear
+    2× step reads beyond it). Level `levels` is the encoder's deepest map, which is always
+    whole. None when there is no hole."""
     any_hole = hole.flatten(0, 1).any(0)
     rows, cols = any_hole.any(1).nonzero(), any_hole.any(0).nonzero()
     if not rows.numel():
@@ -264,5 +287,5 @@ def decoder_boxes(hole: torch.Tensor, levels: int) -> list[tuple[int, int, int, 
     boxes = [(int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1)]
     for level in range(1, levels):
         y0, y1, x0, x1 = input_window(boxes[-1], side[0] >> (level - 1), side[1] >> (level - 1))
-        boxes.append((y0 // 2, y1 // 2, x0 // 2, x1 // 2))
+        boxes.append(grow((y0 // 2, y1 // 2, x0 // 2, x1 // 2), reach, side[0] >> level, side[1] >> level))
     return [*boxes, full_box(side, levels)]

@@ -1,17 +1,18 @@
 """The generator and discriminator: shapes, sizes, and the properties the editor relies on."""
 import pytest
 import torch
+import torch.nn.functional as F
 
 from inpaint import GeneratorConfig, SketchPConvUNet, composite
-from inpaint.generator import count_parameters
+from inpaint.generator import count_parameters, upsample_masked
 
 SMALL = GeneratorConfig(width=0.5)
 
 
-@pytest.fixture(scope="module")
-def small_model():
+@pytest.fixture(scope="module", params=["nearest", "bilinear"])
+def small_model(request):
     torch.manual_seed(0)
-    model = SketchPConvUNet(SMALL)
+    model = SketchPConvUNet(GeneratorConfig(width=0.5, upsample=request.param))
     # random BN statistics, so that eval mode is not a near-identity
     for m in model.modules():
         if isinstance(m, torch.nn.BatchNorm2d):
@@ -102,8 +103,22 @@ def test_batch_of_levels_is_accepted():
     torch.testing.assert_close(a[:1], b0)
 
 
+def test_bilinear_step_interpolates_among_valid_pixels_only():
+    h = torch.tensor([[[[1.0, 5.0], [3.0, 100.0]]]])
+    m = torch.tensor([[[[1.0, 1.0], [1.0, 0.0]]]])
+    up, m_up = upsample_masked(h, m, "bilinear")
+    assert torch.equal(m_up, F.interpolate(m, scale_factor=2.0, mode="nearest"))
+    assert up[0, 0, 0, 0] == 1.0 and (up[0, 0, 2:, 2:] == 0).all()  # a corner copies; the hole stays 0
+    # (1, 1) mixes 1, 5, 3 with weights 9, 3, 3 (the hole's 1/16 is dropped, not counted as 0)
+    torch.testing.assert_close(up[0, 0, 1, 1], torch.tensor((9 * 1 + 3 * 5 + 3 * 3) / 15))
+    flat = torch.full((1, 1, 4, 4), 2.0)
+    assert torch.equal(upsample_masked(flat, torch.ones(1, 1, 4, 4), "bilinear")[0], torch.full((1, 1, 8, 8), 2.0))
+
+
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError, match="divisible"):
         GeneratorConfig(resolution=200)
     with pytest.raises(ValueError, match="sketch_levels"):
         GeneratorConfig(sketch_levels=9)
+    with pytest.raises(ValueError, match="upsample"):
+        GeneratorConfig(upsample="bicubic")

@@ -17,9 +17,11 @@ class ModelSection:
     layer_size: int = 7  # encoder levels (7 at 256 px)
     sketch_levels: int = 5  # decoder levels that see the sketch features
     resolution: int = 256  # the resolution the model is shipped for
+    upsample: str = "nearest"  # the decoder's 2× step: nearest or bilinear (see inpaint.generator)
 
     def generator_config(self) -> GeneratorConfig:
-        return GeneratorConfig(self.width, self.layer_size, self.sketch_levels, resolution=self.resolution)
+        return GeneratorConfig(self.width, self.layer_size, self.sketch_levels, resolution=self.resolution,
+                               upsample=self.upsample)
 
 
 @dataclass

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import dataclasses
 import json
 import logging
 import math
@@ -258,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         from inpaint.weights import read_checkpoint
 
         checkpoint = read_checkpoint(args.init)
-        if checkpoint.config != generator.config:
+        if dataclasses.replace(checkpoint.config, upsample=generator.config.upsample) != generator.config:
             raise SystemExit(f"--init {args.init}: its architecture {checkpoint.config} is not the recipe's")
         weights = {k: v.float() for k, v in checkpoint.state_dict.items()}
         generator.load_state_dict(weights)
