@@ -20,6 +20,7 @@ from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
 from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_to_frame, to_frame
 from .framing import plan_frame
+from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import read_inputs
 from .weights import build_generator, read_checkpoint, resolve_weights
@@ -28,7 +29,7 @@ log = logging.getLogger("inpaint")
 
 FALLBACK_WARNING = (
     "No trained weights were found, so the classical OpenCV Telea fill is in use: "
-    "it ignores sketches and colour hints."
+    "it ignores sketches, and colour hints only tint its fill."
 )
 
 
@@ -67,12 +68,14 @@ class Editor:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         warning: str = "",
         detail: bool = True,
+        follow_hints: bool = True,
     ):
         self.engine_impl = engine
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.warning = warning
         self.detail = detail  # full-resolution detail and colour matching at paste-back (inpaint/detail.py)
+        self.follow_hints = follow_hints  # the fill shifted toward the colour hints (inpaint/hints.py)
 
     @property
     def engine(self) -> str:
@@ -144,6 +147,8 @@ class Editor:
 
         clock = time.perf_counter()
         filled = self.engine_impl.predict(framed)
+        if self.follow_hints:
+            filled = follow_colour_hints(filled, framed.hole, framed.color, framed.color_mask)
         ms["engine"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
