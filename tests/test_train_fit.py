@@ -141,6 +141,18 @@ def test_new_run_can_start_from_exported_weights(cache, tmp_path):
     assert training["initialised_from"]["file"] == "w.safetensors" and training["initialised_from"]["steps"] == 2
 
 
+def test_init_may_switch_the_decoder_to_bilinear_steps_but_not_the_shapes(cache, tmp_path):
+    _fit(cache, tmp_path / "nearest", 1)
+    weights = tmp_path / "n.safetensors"
+    export.main([str(tmp_path / "nearest"), "--out", str(weights), "--dtype", "float32"])
+    _fit(cache, tmp_path / "bilinear", 1, "--init", str(weights), overrides=["model.upsample=bilinear"])
+    export.main([str(tmp_path / "bilinear"), "--out", str(tmp_path / "b.safetensors")])
+    assert json.loads((tmp_path / "b.json").read_text())["config"]["upsample"] == "bilinear"
+    assert Editor.load(tmp_path / "b.safetensors").engine_impl.model.config.upsample == "bilinear"
+    with pytest.raises(SystemExit, match="architecture"):
+        _fit(cache, tmp_path / "wider", 0, "--init", str(weights), overrides=["width=0.25"])
+
+
 def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):
     from train import curves
 
