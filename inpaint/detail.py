@@ -54,7 +54,7 @@ def smooth(image: np.ndarray, sigma: float) -> np.ndarray:
     return out.reshape(image.shape)
 
 
-def _local_mean(values: np.ndarray, where: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def local_mean(values: np.ndarray, where: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
     """Normalised convolution: the Gaussian-weighted mean of `values` over `where`, and its weight."""
     weight = smooth(where.astype(np.float32), sigma)
     mean = smooth(values * where[..., None].astype(np.float32), sigma)
@@ -72,8 +72,8 @@ def match_colour(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, reach: f
     ring_out, ring_in = (outside > 0) & (outside <= width), hole & (inside <= width)
     if ring_out.sum() < 8 or ring_in.sum() < 8:
         return fill
-    photo_mean, w_out = _local_mean(photo.astype(np.float32), ring_out, reach)
-    fill_mean, w_in = _local_mean(fill, ring_in, reach)
+    photo_mean, w_out = local_mean(photo.astype(np.float32), ring_out, reach)
+    fill_mean, w_in = local_mean(fill, ring_in, reach)
     confident = np.clip(np.minimum(w_out, w_in) / 0.05, 0, 1)
     fade = np.exp(-inside / reach) * hole  # the photo's own pixels outside the hole need no shift
     return fill + (photo_mean - fill_mean) * (confident * fade)[..., None]

@@ -9,8 +9,8 @@ smooth offset field, the way colourisation-by-scribbles spreads a few strokes:
 * at each hint pixel, the offset is the hint's CIELAB colour minus the fill's *local mean*
   colour there (a Gaussian of the fill, so the offset asks for the region's colour and
   leaves its texture alone);
-* the offsets are spread by normalised convolution (Gaussian-weighted mean of the offsets
-  of the hints nearby), with a strength that is 1 within about one `sigma` of a hint and
+* the offsets are spread by normalised convolution (the Gaussian-weighted mean of the
+  offsets of the hints nearby: `inpaint.detail.local_mean`, blurs on a shrunk copy), with a strength that is 1 within about one `sigma` of a hint and
   falls off beyond, so parts of the hole with no hint nearby keep the network's colour;
 * the field is added to the fill's L, a and b inside the hole only: lightness and chroma
   move, the fill's detail (its deviations from the local mean) is kept.
@@ -24,6 +24,9 @@ import math
 
 import cv2
 import numpy as np
+
+from .detail import local_mean, smooth
+from .frame import mask_box
 
 SIGMA_PER_SIDE = 0.2  # offset reach, as a share of the hole's size (sqrt of its area)
 MIN_SIGMA = 3.0
@@ -40,18 +43,19 @@ def follow_colour_hints(fill: np.ndarray, hole: np.ndarray, color: np.ndarray | 
     if not hint.any():
         return fill
     sigma = max(MIN_SIGMA, SIGMA_PER_SIDE * math.sqrt(float(hole.sum())))
-    clean = _without_dabs(fill, hint, sigma)
+    x0, y0, x1, y1 = mask_box(hole)  # the work is local: the hole's box and 3 sigma around it
+    reach, (height, width) = math.ceil(3 * sigma), hole.shape
+    box = (slice(max(0, y0 - reach), min(height, y1 + reach)), slice(max(0, x0 - reach), min(width, x1 + reach)))
+    hint, region_hole = hint[box], hole[box]
+
+    clean = _without_dabs(fill[box], hint, sigma)
     lab = cv2.cvtColor(clean.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    hint_lab = cv2.cvtColor(color.astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
-    local_mean = cv2.GaussianBlur(lab, (0, 0), sigma / 2)
-    weight = hint.astype(np.float32)
-    offsets = (hint_lab - local_mean) * weight[..., None]
-    spread_weight = cv2.GaussianBlur(weight, (0, 0), sigma)
-    spread = cv2.GaussianBlur(offsets, (0, 0), sigma) / np.maximum(spread_weight, 1e-12)[..., None]
-    strength = np.clip(spread_weight / _one_sigma_level(hint, sigma), 0.0, 1.0)
-    shifted = cv2.cvtColor(lab + spread * strength[..., None], cv2.COLOR_LAB2RGB)
+    hint_lab = cv2.cvtColor(color[box].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)
+    offset, weight = local_mean(hint_lab - smooth(lab, sigma / 2), hint, sigma)
+    strength = np.clip(weight / _one_sigma_level(hint, sigma), 0.0, 1.0)
+    shifted = cv2.cvtColor(lab + offset * strength[..., None], cv2.COLOR_LAB2RGB)
     out = fill.copy()
-    out[hole] = np.clip(np.rint(shifted[hole] * 255.0), 0, 255).astype(np.uint8)
+    out[box][region_hole] = np.clip(np.rint(shifted[region_hole] * 255.0), 0, 255).astype(np.uint8)
     return out
 
 
