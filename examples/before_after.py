@@ -2,7 +2,7 @@
 
     python examples/before_after.py [--weights PATH] [--before OLD_PATH] [--out docs/before_after.png]
 
-Per example: the photo with the mask and sketch drawn on it, the model's result (and an
+Per example: the photo with the mask, sketch and colour hints drawn on it, the model's result (and an
 earlier model's, with --before), and OpenCV Telea's result on the same mask, cropped
 around the face.
 """
@@ -38,6 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", help="default: the embedded model")
     p.add_argument("--before", help="an earlier model, shown beside the current one")
     p.add_argument("--out", type=Path, default=HERE.parent / "docs" / "before_after.png")
+    p.add_argument("--label", help="the model's panel title (default: its name)")
+    p.add_argument("--before-label", help="the earlier model's panel title")
     args = p.parse_args(argv)
     editors = [Editor.load(args.before)] if args.before else []
     editors.append(Editor.load(args.weights))
@@ -45,15 +47,20 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for name in EXAMPLES:
         layers = {k: Image.open(HERE / f"astronaut_{name}_{k}.png") for k in ("mask", "sketch", "color")}
-        results = [(np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0)),
-                    ("before: " if args.before and k == 0 else "") + e.model_name) for k, e in enumerate(editors)]
+        labels = ([args.before_label or "before: " + editors[0].model_name] if args.before else [])
+        labels.append(args.label or editors[-1].model_name)
+        results = [np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0))
+                   for e in editors]
         hole = layer_to_binary(layers["mask"])
         strokes = layer_to_binary(layers["sketch"])
+        colour = np.asarray(layers["color"].convert("RGBA"))
+        dabs = colour[..., 3] > 127
         shown = photo.copy()
         shown[hole] = (0.5 * shown[hole] + 0.5 * 255).astype(np.uint8)
         shown[strokes] = 20
+        shown[dabs] = colour[dabs][:, :3]
         classical = cv2.inpaint(photo, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
-        rows.append(np.hstack([panel(shown, "mask + sketch")] + [panel(r, label) for r, label in results]
+        rows.append(np.hstack([panel(shown, "mask + sketch + colour")] + [panel(r, t) for r, t in zip(results, labels)]
                               + [panel(classical, "OpenCV Telea")]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(np.vstack(rows)).save(args.out, optimize=True)
