@@ -11,6 +11,9 @@ composite (known pixels copied from the input, so only the hole differs):
 * `pconv+sketch`: the network with the thin-line drawing of the *true* image inside the hole
   (soft edges → thin lines, computed once per image) at faithfulness 0: an oracle sketch,
   i.e. how far a perfect sketch steers the fill;
+* `pconv+detail`, `pconv+sketch+detail`: the same fills after the editor's paste-back step
+  at the frame's own scale (`inpaint.detail.refine`: the colour step at the edge removed,
+  the photo's own fine detail added), i.e. what the editor returns for a 256-px photo;
 * `telea`, `navier-stokes`: OpenCV's classical inpainting, radius 5 (the app's fallback radius).
 
 Metrics: L1 (% of 255), PSNR and SSIM (scikit-image, data_range 255, 7×7 uniform window,
@@ -35,13 +38,16 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
+from inpaint.detail import refine
 from inpaint.imageio import to_rgb
 
 from . import data, quality
 from .masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
 
-METHODS = ("pconv", "pconv+sketch", "telea", "navier-stokes")
-LABELS = {"pconv": "PConv", "pconv+sketch": "PConv + sketch", "telea": "Telea", "navier-stokes": "Navier-Stokes"}
+METHODS = ("pconv", "pconv+sketch", "pconv+detail", "pconv+sketch+detail", "telea", "navier-stokes")
+NETWORK_METHODS = METHODS[:4]
+LABELS = {"pconv": "PConv", "pconv+sketch": "PConv + sketch", "pconv+detail": "PConv, detail step",
+          "pconv+sketch+detail": "PConv + sketch, detail step", "telea": "Telea", "navier-stokes": "Navier-Stokes"}
 METRICS = ("psnr", "ssim", "l1", "hole_psnr", "sharpness", "edge_f1", "grid")
 OPENCV_RADIUS = 5
 SKETCH_LEVEL = 0.0  # an exact sketch of the truth: faithfulness 0, "follow exactly"
@@ -102,6 +108,9 @@ def run_methods(image: np.ndarray, hole: np.ndarray, lines: np.ndarray | None, e
         out["pconv"] = engine.predict(FrameInputs(image, hole))
         sketch = None if lines is None else lines & hole
         out["pconv+sketch"] = engine.predict(FrameInputs(image, hole, sketch=sketch, level=SKETCH_LEVEL))
+        for name in ("pconv", "pconv+sketch"):
+            refined = refine(out[name].astype(np.float32), image, hole, upscale=1.0)
+            out[name + "+detail"] = np.clip(np.rint(refined), 0, 255).astype(np.uint8)
     hole_u8 = hole.astype(np.uint8) * 255
     out["telea"] = cv2.inpaint(image, hole_u8, OPENCV_RADIUS, cv2.INPAINT_TELEA)
     out["navier-stokes"] = cv2.inpaint(image, hole_u8, OPENCV_RADIUS, cv2.INPAINT_NS)
@@ -180,7 +189,7 @@ def _evaluate(data, masks, weights, size, limit, detector, progress, examples, e
     if checkpoint is not None and checkpoint.config.resolution != size:
         resolution = checkpoint.config.resolution
         raise ValueError(f"the model works at {resolution} px; evaluate with size {resolution}")
-    methods = METHODS if engine is not None else METHODS[2:]
+    methods = METHODS if engine is not None else tuple(m for m in METHODS if m not in NETWORK_METHODS)
     edge_detector = sketch.get_detector(detector) if engine is not None else None
 
     samples = {m: {b: {k: [] for k in METRICS} for b in masks} for m in methods}
