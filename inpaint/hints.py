@@ -6,12 +6,15 @@ toward an unusual one (`train.transfer_eval`). A person who dabs red on the lips
 lips, so after the network the editor shifts the fill's colour toward the hints with a
 smooth offset field, the way colourisation-by-scribbles spreads a few strokes:
 
+* the network draws each dab as a dot of its own; the dots are filled in from the fill
+  around them first (OpenCV's Telea);
 * at each hint pixel, the offset is the hint's CIELAB colour minus the fill's *local mean*
   colour there (a Gaussian of the fill, so the offset asks for the region's colour and
   leaves its texture alone);
 * the offsets are spread by normalised convolution (the Gaussian-weighted mean of the
-  offsets of the hints nearby: `inpaint.detail.local_mean`, blurs on a shrunk copy), with a strength that is 1 within about one `sigma` of a hint and
-  falls off beyond, so parts of the hole with no hint nearby keep the network's colour;
+  offsets of the hints nearby: `inpaint.detail.local_mean`, blurs on a shrunk copy), with
+  a strength that is 1 within about one `sigma` of a hint and falls off beyond, so parts
+  of the hole with no hint nearby keep the network's colour;
 * the field is added to the fill's L, a and b inside the hole only: lightness and chroma
   move, the fill's detail (its deviations from the local mean) is kept.
 
