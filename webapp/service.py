@@ -95,7 +95,7 @@ class Service:
     def status_line(self, info: EditInfo) -> str:
         engine = f"**{info.engine}**"  # EditInfo.engine holds the model's name
         if self.editor.engine == "telea":
-            engine += " (classical fallback: sketch and colour hints are ignored)"
+            engine += " (classical fallback: the sketch is ignored, colour hints only tint the fill)"
         where = info.note or info.path  # e.g. "aligned to the face 84 px wide at (225, 123)",
         # "cropped around the mask: no face found", "whole image (align=False)"
         parts = ", ".join(f"{name} {ms:.0f}" for name, ms in info.ms.items() if name != "read")
