@@ -2,9 +2,9 @@
 
     python examples/before_after.py [--weights PATH] [--before OLD_PATH] [--out docs/before_after.png]
 
-Per example: the photo with the mask, sketch and colour hints drawn on it, the model's result (and an
-earlier model's, with --before), and OpenCV Telea's result on the same mask, cropped
-around the face.
+Per example: the photo with the mask, sketch and colour hints drawn on it, the model's
+result (and an earlier model's, with --before), and OpenCV Telea's result on the same
+mask, cropped around the face.
 """
 from __future__ import annotations
 

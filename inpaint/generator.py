@@ -5,8 +5,9 @@ reimplementation. Encoder: 7×7, 5×5, 5×5, then 3×3 partial convs, all stride
 at 256 px, 8 at 512 px), BN + ReLU (no BN on the first). Decoder: ×2 of features and
 masks (nearest, or bilinear among valid pixels: `upsample_masked`), concatenated with the
 encoder skip (features and masks), 3×3 partial conv, BN + LeakyReLU(0.2); the last layer
-also sees the input image and mask and has no BN/activation. `width` scales every channel count, so the paper-size model (width 1,
-about 33 M parameters) and the small CPU model (width 0.5, about 8 M) are the same code.
+also sees the input image and mask and has no BN/activation. `width` scales every channel
+count, so the paper-size model (width 1, about 33 M parameters) and the small CPU model
+(width 0.5, about 8 M) are the same code.
 
 Sketch path: a partial conv zeroes every hole pixel of its input, and the hole is exactly
 where the sketch and colour hints live, so they cannot ride along with the image

@@ -81,8 +81,11 @@ def test_editor_tints_even_the_classical_fallback_and_can_switch_the_step_off():
     color, mask = _dabs(hole, (40, 90, 30, 100))
     layer = np.dstack([color, mask.astype(np.uint8) * 255])
     mask_image = hole.astype(np.uint8) * 255
-    tinted = np.asarray(Editor(TeleaEngine(resolution=128)).edit(photo, mask_image, color=layer, align=False))
-    plain = np.asarray(Editor(TeleaEngine(resolution=128), follow_hints=False).edit(photo, mask_image, color=layer, align=False))
+    def edit(follow_hints: bool) -> np.ndarray:
+        editor = Editor(TeleaEngine(resolution=128), follow_hints=follow_hints)
+        return np.asarray(editor.edit(photo, mask_image, color=layer, align=False))
+
+    tinted, plain = edit(True), edit(False)
     region = hole.copy()
     region[:44], region[86:], region[:, :34], region[:, 96:] = False, False, False, False
     red = np.array(RED, float)

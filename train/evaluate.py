@@ -278,8 +278,9 @@ def write_markdown(results: dict, path: str | Path) -> Path:
     for b in buckets:
         lines.append(f"| ({b.replace('-', ', ')}] | "
                      + " | ".join(f"{results['methods'][m][b]['hole_psnr']:.2f}" for m in methods) + " |")
-    lines += ["", "Sharpness (1 = as crisp as the photo) / edge F1 against the truth's edges / grid (how unevenly pixel "
-              "steps fall over the 8 phases of the decoder's 8-px period; a photo scores about 0.05), inside the hole:", "",
+    lines += ["", "Sharpness (1 = as crisp as the photo) / edge F1 against the truth's edges / grid (how unevenly "
+              "pixel steps fall over the 8 phases of the decoder's 8-px period; a photo scores about 0.05), "
+              "inside the hole:", "",
               "| hole ratio | " + " | ".join(LABELS[m] for m in methods) + " |", "|---|" + "---:|" * len(methods)]
     for b in buckets:
         lines.append(f"| ({b.replace('-', ', ')}] | " + " | ".join(

@@ -60,7 +60,8 @@ def run(editor, faces, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     rows = {part: {"f1": [], "sharpness": [], "ceiling_f1": [], "ceiling_sharpness": []} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
-    network_editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=editor.detail, follow_hints=False)
+    network_editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=editor.detail,
+                            follow_hints=False)  # the colour moves of the network alone
     for a, b in zip(faces[0::2], faces[1::2]):
         (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
         for part in PARTS:
