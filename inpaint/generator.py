@@ -13,8 +13,11 @@ Sketch path: a partial conv zeroes every hole pixel of its input, and the hole i
 where the sketch and colour hints live, so they cannot ride along with the image
 channels. They get their own ordinary-conv encoder over
 [sketch, colour RGB, colour-hint mask, hole mask, faithfulness level as a constant plane],
-and its feature at each of the finest `sketch_levels` resolutions is concatenated to the
-matching decoder layer's input as always-valid channels (mask 1).
+and its feature at each of the finest `sketch_levels` resolutions, from level `sketch_from`
+on (0 = full resolution), is concatenated to the matching decoder layer's input as
+always-valid channels (mask 1). Why `sketch_from`: a line that reaches the full-resolution
+last layer has a one-conv path to a dark pixel (ink); from a coarser level on, the decoder
+must turn it into a part's edges.
 
 Why concatenation rather than SPADE-style modulation: (1) the decoder's partial convs see
 the line positions directly, pixel for pixel, which is what makes a 1-px stroke steer a
@@ -52,12 +55,15 @@ class GeneratorConfig:
     sketch_width: float = 1.0
     resolution: int = 256
     upsample: str = "nearest"  # decoder's 2× step: "nearest" (every model up to stage 13) or "bilinear"
+    sketch_from: int = 0  # the finest decoder level given sketch features (0 = full resolution)
 
     def __post_init__(self) -> None:
         if not 4 <= self.layer_size <= len(ENCODER_CHANNELS):
             raise ValueError(f"layer_size must be in [4, {len(ENCODER_CHANNELS)}], got {self.layer_size}")
         if not 0 <= self.sketch_levels <= self.layer_size:
             raise ValueError(f"sketch_levels must be in [0, layer_size], got {self.sketch_levels}")
+        if self.sketch_levels and not 0 <= self.sketch_from < self.sketch_levels:
+            raise ValueError(f"sketch_from must be in [0, sketch_levels), got {self.sketch_from}")
         if self.resolution % (2**self.layer_size):
             raise ValueError(f"resolution {self.resolution} is not divisible by 2**layer_size")
         if self.upsample not in UPSAMPLE_MODES:
@@ -76,6 +82,10 @@ class GeneratorConfig:
 
     def sketch_channels(self) -> list[int]:
         return [max(4, round(c * self.sketch_width)) for c in SKETCH_CHANNELS[: self.sketch_levels]]
+
+    def sketch_joins(self, level: int) -> bool:
+        """Whether decoder level `level` (0 = full resolution) is given the sketch features."""
+        return self.sketch_from <= level < self.sketch_levels
 
 
 class PConvBlock(nn.Module):
@@ -147,7 +157,7 @@ class SketchPConvUNet(nn.Module):
         for i in range(levels):
             c_up = enc[i]
             c_skip = enc[i - 1] if i > 0 else 3 + 1  # the last layer sees the image and the mask
-            c_sketch = sk[i] if i < len(sk) else 0
+            c_sketch = sk[i] if config.sketch_joins(i) else 0
             last = i == 0
             cout = 3 if last else enc[i - 1]
             self.decoder.append(
@@ -212,7 +222,7 @@ class SketchPConvUNet(nn.Module):
         for i in reversed(range(len(self.decoder))):
             h, m = upsample_masked(h, m, self.config.upsample)
             groups = [(h, m), *skips.pop()]
-            if i < len(sketch_features):
+            if sketch_features and self.config.sketch_joins(i):
                 groups.append((sketch_features[i], None))
             h, m = self.decoder[i].forward_groups(groups)
         return h

@@ -235,7 +235,7 @@ class ServingUNet(nn.Module):
             rest, count = skips.pop()
             rest, count = rest[window], count[window]
             count = count + m * h.shape[1]
-            if i < len(sketch_features):
+            if sketch_features and self.config.sketch_joins(i):
                 rest = _cat_nhwc([rest, sketch_features[i][window]])
                 count = count + sketch_features[i].shape[1]
             if bilinear:

@@ -11,10 +11,12 @@ from inpaint.serving import ServingUNet, subpixel_kernels
 TOLERANCE = 2e-4  # outputs lie in about [-1, 1]; folding BN reorders fp32 arithmetic
 
 
-@pytest.fixture(scope="module", params=["nearest", "bilinear"])
+@pytest.fixture(scope="module", params=[("nearest", 0), ("bilinear", 0), ("nearest", 2)],
+                ids=["nearest", "bilinear", "sketch-from-2"])
 def trained(request):
     torch.manual_seed(0)
-    model = SketchPConvUNet(GeneratorConfig(width=0.25, upsample=request.param))
+    upsample, sketch_from = request.param
+    model = SketchPConvUNet(GeneratorConfig(width=0.25, upsample=upsample, sketch_from=sketch_from))
     for m in model.modules():  # BN statistics and affine terms far from the identity, so folding shows
         if isinstance(m, torch.nn.BatchNorm2d):
             m.running_mean.normal_(0, 0.3)

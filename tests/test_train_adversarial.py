@@ -60,3 +60,34 @@ def test_r1_runs_lazily_and_penalises_the_real_gradient():
     assert terms["r1"].item() > 0
     terms["d_total"].backward()
     assert all(p.grad is not None for p in disc.parameters())
+
+
+def test_inked_fakes_paint_the_sketch_dark_inside_the_hole_only():
+    from train.adversarial import paint_ink
+
+    image = torch.full((2, 3, 64, 64), 0.6)
+    hole = torch.zeros(2, 1, 64, 64)
+    hole[..., 16:48, 16:48] = 1
+    sketch = torch.zeros_like(hole)
+    sketch[..., 32, 8:56] = 1  # a line crossing the hole's edge
+    inked = paint_ink(image, hole, sketch, torch.Generator().manual_seed(0))
+    changed = (inked != image).any(1, keepdim=True)
+    assert changed[..., 32, 20:44].all() and changed[..., 31, 20:44].all()  # soft strokes ~3 px wide
+    assert not (changed & (hole == 0)).any() and not changed[..., 40, :].any()
+    assert (inked[..., 32, 20:44] < image[..., 32, 20:44] - 0.5).all()  # dark
+
+
+def test_inked_fakes_add_a_discriminator_term_only_with_lines_in_the_hole():
+    disc = PatchDiscriminator(width=0.125)
+    image, hole, sketch = _inputs()
+    weights = R1(gamma=0.0)
+    hole[..., 16:48, 16:48] = 1
+    plain = discriminator_terms(disc, image, image, hole, sketch, weights, step=1, inked_fakes=1.0)
+    assert plain["d_inked"].item() == 0.0  # no sketch: nothing to ink
+    sketch[..., 30:33, 10:54] = 1
+    terms = discriminator_terms(disc, image, image, hole, sketch, weights, step=1, inked_fakes=0.5)
+    assert terms["d_inked"].item() > 0
+    assert terms["d_total"].item() == pytest.approx(
+        (terms["d_real"] + terms["d_fake"] + terms["r1"] + 0.5 * terms["d_inked"]).item(), rel=1e-6)
+    terms["d_total"].backward()  # the term trains the discriminator
+    assert disc.score.weight.grad.abs().sum() > 0

@@ -60,3 +60,36 @@ def test_every_nth_step_is_a_small_batch_of_whole_faces_at_the_model_resolution(
     assert crop["image"].shape[-1] == 64 and whole["image"].shape[-1] == 128
     np.testing.assert_allclose(whole["image"].abs().mean(), torch.from_numpy(image / 127.5 - 1).abs().mean(),
                                atol=1e-2)  # the whole face, not resized
+
+
+def test_mismatched_samples_carry_another_faces_part_lines_and_no_truth(aligned_astronaut):
+    """`mismatch_prob`: a share of samples masks a part and gives a donor face's lines of it;
+    they are flagged, the others are unchanged (their own generator draws the choice)."""
+    from train.data import InpaintingSamples
+
+    image, landmarks, lines = aligned_astronaut
+    mirrored = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
+
+    class Two:
+        faces = [(image, lines, landmarks), (image[:, ::-1].copy(), lines[:, ::-1].copy(), mirrored)]
+
+        def __len__(self):
+            return 2
+
+        def get(self, i):
+            return self.faces[i]
+
+    plain = InpaintingSamples(Two(), 256, DataSection(crop=128, part_prob=0.6), seed=0)
+    mixed = InpaintingSamples(Two(), 256, DataSection(crop=128, part_prob=0.6, mismatch_prob=0.5), seed=0)
+    flags = []
+    for n in range(40):
+        sample = mixed[n]
+        flags.append(float(sample["mismatched"]))
+        if flags[-1]:
+            hole = sample["valid"][0] < 0.5
+            assert sample["image"].shape[-1] == 128 and hole.any() and sample["sketch"][0][hole].sum() > 5
+            assert not sample["sketch"][0][~hole].any() and not sample["color_mask"].any()
+        else:
+            torch.testing.assert_close(sample, plain[n])
+    assert 0.3 < np.mean(flags) < 0.7
+    assert float(plain[0]["mismatched"]) == 0.0

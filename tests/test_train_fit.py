@@ -86,8 +86,8 @@ def test_non_finite_loss_skips_the_update(cache, tmp_path, monkeypatch):
 
     original = losses.InpaintingLoss.forward
 
-    def poisoned(self, image, valid, pred):
-        terms = original(self, image, valid, pred)
+    def poisoned(self, image, valid, pred, truth=None):
+        terms = original(self, image, valid, pred, truth)
         terms["total"] = terms["total"] * float("nan")
         return terms
 
@@ -151,6 +151,27 @@ def test_init_may_switch_the_decoder_to_bilinear_steps_but_not_the_shapes(cache,
     assert Editor.load(tmp_path / "b.safetensors").engine_impl.model.config.upsample == "bilinear"
     with pytest.raises(SystemExit, match="architecture"):
         _fit(cache, tmp_path / "wider", 0, "--init", str(weights), overrides=["width=0.25"])
+
+
+def test_init_may_take_the_sketch_out_of_the_finest_levels(cache, tmp_path):
+    """`model.sketch_from=2`: the two finest decoder convs lose their sketch input; every
+    other tensor is loaded as it was, and those two keep their other input channels."""
+    from inpaint.weights import read_checkpoint
+
+    _fit(cache, tmp_path / "all", 1)
+    weights = tmp_path / "all.safetensors"
+    export.main([str(tmp_path / "all"), "--out", str(weights), "--dtype", "float32"])
+    _fit(cache, tmp_path / "coarse", 0, "--init", str(weights), overrides=["model.sketch_from=2"])
+    export.main([str(tmp_path / "coarse"), "--out", str(tmp_path / "c.safetensors"), "--dtype", "float32"])
+    before, after = read_checkpoint(weights).state_dict, read_checkpoint(tmp_path / "c.safetensors").state_dict
+    assert read_checkpoint(tmp_path / "c.safetensors").config.sketch_from == 2
+    for key, value in before.items():
+        if key in ("decoder.0.conv.weight", "decoder.1.conv.weight"):
+            assert after[key].shape[1] < value.shape[1]
+            assert torch.equal(after[key], value[:, : after[key].shape[1]])
+        else:
+            assert torch.equal(after[key], value), key
+    assert Editor.load(tmp_path / "c.safetensors").engine_impl.model.config.sketch_from == 2
 
 
 def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):

@@ -73,3 +73,37 @@ def test_ema_warm_up_forgets_the_initialisation_quickly():
     for step in range(1, 2000):
         update_ema(ema, model, 0.999, step)
     assert torch.allclose(ema.weight, torch.ones(2, 2), atol=1e-3)
+
+
+def test_a_sample_without_truth_is_scored_in_its_hole_by_nothing_that_compares_with_the_photo():
+    torch.manual_seed(1)
+    loss = InpaintingLoss(LossSection(perceptual_size=32), VGGFeatures("random"))
+    image = torch.rand(2, 3, 64, 64) * 2 - 1
+    valid = torch.ones(2, 1, 64, 64)
+    valid[..., 10:30, 20:40] = 0
+    pred = (image + 0.3 * torch.randn_like(image)).requires_grad_(True)
+    terms = loss(image, valid, pred, truth=torch.tensor([1.0, 0.0]))
+    (terms["hole"] + terms["perceptual"] + terms["style"]).backward()
+    assert pred.grad[0, :, 10:30, 20:40].abs().sum() > 0
+    assert not pred.grad[1].any()  # sample 1's sketch is another face's: its photo is not the answer
+    alone = loss(image[:1], valid[:1], pred[:1].detach())
+    for name in ("hole", "perceptual", "style"):  # the mean is over the samples that have a truth
+        assert terms[name].item() == pytest.approx(alone[name].item(), rel=1e-4)
+
+
+def test_line_following_asks_for_a_step_on_the_line_not_ink_along_it():
+    from train.losses import line_following
+
+    hole = torch.ones(1, 1, 32, 32)
+    line = torch.zeros(1, 1, 32, 32)
+    line[..., 16, 4:28] = 1
+    weight = torch.ones(1)
+    skin = torch.zeros(1, 3, 32, 32)
+    step = skin.clone()
+    step[..., 16:, :] = -0.8  # lower lip darker than the skin above: the edge lies on the line
+    inked = skin.clone()
+    inked[..., 16, :] = -0.8  # a 1-px dark stroke along the line
+    assert line_following(step, line, hole, weight) < 0.05
+    assert line_following(skin, line, hole, weight).item() == pytest.approx(1.0, abs=1e-3)
+    assert line_following(inked, line, hole, weight).item() == pytest.approx(1.0, abs=1e-3)
+    assert line_following(skin, line, hole, torch.zeros(1)).item() == 0.0  # no sample asks for it

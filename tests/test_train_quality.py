@@ -61,3 +61,31 @@ def test_grid_scores_the_pattern_of_a_nearest_upsampled_map(aligned_astronaut):
     assert quality.grid(softened, hole) > 0.5
     assert quality.grid(np.roll(softened, 3, axis=(0, 1)), hole) > 0.5  # wherever the lattice lies
     assert np.isnan(quality.grid(image, np.zeros_like(hole)))
+
+
+def test_structure_is_one_for_the_reference_and_low_for_a_smear(aligned_astronaut):
+    image, _, _ = aligned_astronaut
+    hole = np.zeros(image.shape[:2], bool)
+    hole[150:200, 90:170] = True
+    assert quality.structure(image, image, hole) == pytest.approx(1.0)
+    smear = cv2.inpaint(image, hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+    assert quality.structure(smear, image, hole) < 0.6
+    # only the box around the hole is computed: the same as SSIM over the whole image
+    from skimage.metrics import structural_similarity
+
+    _, local = structural_similarity(quality.grey(smear), quality.grey(image), win_size=7, data_range=255.0,
+                                     full=True)
+    assert quality.structure(smear, image, hole) == pytest.approx(local[quality.inner(hole, 4)].mean(), abs=1e-6)
+
+
+def test_line_contrast_sees_strokes_painted_on_skin():
+    skin = np.full((64, 64, 3), (200, 160, 140), np.uint8)
+    hole = np.zeros((64, 64), bool)
+    hole[8:56, 8:56] = True
+    lines = np.zeros_like(hole)
+    lines[32, 12:52] = True
+    assert quality.line_contrast(skin, lines, hole) == 0.0  # lines drawn, nothing inked
+    inked = skin.copy()
+    inked[lines] = (60, 30, 60)
+    assert quality.line_contrast(inked, lines, hole) > 100
+    assert np.isnan(quality.line_contrast(skin, np.zeros_like(hole), hole))

@@ -52,6 +52,8 @@ def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
         row = results["summary"][part]
         assert 0 <= row["f1"] < row["ceiling_f1"] <= 1  # Telea ignores the drawing; the real part matches it
         assert row["sharpness"] < row["ceiling_sharpness"]
+        assert row["ceiling_structure"] == pytest.approx(1.0) and row["ceiling_ink"] == 0.0
+        assert row["structure"] < 1 and row["telea_f1"] < row["ceiling_f1"]
     colour = results["summary"]["colour"]
     assert set(colour) == {"lip", "green", "lip_network", "green_network"}
     # Telea ignores the dabs (the network-only column), the editor's hint step moves its fill
@@ -60,3 +62,21 @@ def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
     transfer_eval.write_markdown(results, tmp_path / "t.md", "telea")
     assert "| mouth |" in (tmp_path / "t.md").read_text()
     assert transfer_eval.write_plot(results, tmp_path / "t.png", results).stat().st_size > 10_000
+
+
+def test_ink_and_structure_tell_a_real_part_from_its_lines_painted_on(aligned_astronaut):
+    """Edge F1 rewards ink: the face with the other face's lines painted dark onto it scores
+    as well on F1 as the real part, but ink and structure tell them apart."""
+    image, landmarks, lines = aligned_astronaut
+    mirrored = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
+    case = transfer_case(image, landmarks, image[:, ::-1].copy(), lines[:, ::-1].copy(), mirrored, "mouth")
+    real = transfer_scores(case.ceiling, image, case)
+    assert real["ink"] == 0.0 and real["structure"] == pytest.approx(1.0)
+    import cv2
+
+    smooth = cv2.inpaint(image, case.hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+    inked = smooth.copy()
+    inked[case.sketch] = (70, 30, 50)
+    scores = transfer_scores(inked, image, case)
+    assert scores["f1"] > 0.5 * real["f1"]
+    assert scores["ink"] > 20 and scores["structure"] < 0.7

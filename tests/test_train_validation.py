@@ -32,6 +32,8 @@ def test_validation_scores_a_model_and_leaves_it_training(aligned_astronaut):
     scores = validation.run(model)
     assert model.training
     assert set(scores) >= {"sharpness", "sharpness_sketch", "edge_f1_sketch", "transfer_f1", "hole_psnr", "large_grid",
-                           "lip_colour"}
+                           "lip_colour", "transfer_structure", "transfer_ink", "transfer_structure_telea",
+                           "transfer_ink_unedited"}
+    assert scores["transfer_structure_telea"] < 1 and abs(scores["transfer_ink_unedited"]) < 30
     assert all(math.isfinite(v) for v in scores.values())
     assert validation.run(model) == scores  # fixed cases, deterministic model: the same numbers

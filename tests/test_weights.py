@@ -179,3 +179,21 @@ def test_hub_repo_missing_from_cache_is_a_clear_error(tmp_path):
     result = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert result.returncode != 0
     assert "WeightsError: hub:nobody/nothing: could not get default.safetensors" in result.stderr
+
+
+def test_exported_fp16_weights_restore_to_int8_with_their_record(tmp_path):
+    """A GPU burst brings fp16 weights files, not run folders: `train.export W.safetensors`
+    stores them in the shipped int8 form, the same as quantising the fp16 model directly."""
+    from train.export import main as export_main
+
+    torch.manual_seed(6)
+    half = save_checkpoint(SketchPConvUNet(TINY).eval(), tmp_path / "burst.safetensors", dtype="float16",
+                           training={"recipe": "sharp-gpu", "steps": 7845})
+    out = tmp_path / "burst-int8.safetensors"
+    assert export_main([str(half), "--out", str(out)]) == 0
+    restored = read_checkpoint(out)
+    assert restored.meta["dtype"] == "int8" and restored.meta["training"]["steps"] == 7845
+    assert restored.meta["training"]["stored_from"] == {"file": "burst.safetensors", "dtype": "float16"}
+    direct = save_checkpoint(build_generator(read_checkpoint(half)).eval(), tmp_path / "direct.safetensors", dtype="int8")
+    assert torch.equal(_run(build_generator(restored)), _run(build_generator(read_checkpoint(direct))))
+    assert export_main([str(half), "--out", str(out), "--raw"]) == 2

@@ -18,10 +18,11 @@ class ModelSection:
     sketch_levels: int = 5  # decoder levels that see the sketch features
     resolution: int = 256  # the resolution the model is shipped for
     upsample: str = "nearest"  # the decoder's 2× step: nearest or bilinear (see inpaint.generator)
+    sketch_from: int = 0  # the finest decoder level given the sketch features (0 = full resolution)
 
     def generator_config(self) -> GeneratorConfig:
         return GeneratorConfig(self.width, self.layer_size, self.sketch_levels, resolution=self.resolution,
-                               upsample=self.upsample)
+                               upsample=self.upsample, sketch_from=self.sketch_from)
 
 
 @dataclass
@@ -38,6 +39,7 @@ class DataSection:
     hole_max: float = 0.6
     part_prob: float = 0.0  # share of holes that are face parts from the landmarks (train.part_masks)
     pen_prob: float = 0.0  # share of sketches drawn like the app's pen (sketch.pen) instead of warped HED
+    mismatch_prob: float = 0.0  # share of samples whose sketch is another face's part (train.mismatch): no truth
     crop: int = 0  # train on crops of this side (0 = whole images at the model resolution)
     crop_prob: float = 0.75  # with crop: share of crops around the hole at native scale; the rest are whole faces resized
     full_every: int = 0  # with crop: every N-th step is a batch of whole faces at the model resolution (0 = never) ...
@@ -70,6 +72,8 @@ class LossSection:
     r1: float = 1.0  # R1 penalty γ on the discriminator
     r1_every: int = 4  # lazy R1: every N steps, weight scaled by N
     disc_width: float = 0.5
+    follow: float = 0.0  # mismatched samples: weight of the step-edges-on-the-lines term (train.losses.line_following)
+    inked_fakes: float = 0.0  # weight of real images with their sketch painted on as ink, shown as fakes (train.adversarial)
 
 
 @dataclass

@@ -221,6 +221,7 @@ def make_sample(
         "color": _to_tensor(color, True) * torch.from_numpy(color_mask[None].astype(np.float32)),
         "color_mask": _to_tensor(color_mask, False),
         "level": torch.tensor(level),
+        "mismatched": torch.tensor(0.0),
     }
 
 
@@ -245,6 +246,16 @@ class InpaintingSamples(Dataset):
         """key: the sample number n, or (n, full) from `StepBatches` (full: a whole face at the model resolution)."""
         n, full = key if isinstance(key, tuple) else (key, False)
         image, lines, landmarks = self.source.get(self.image_index(n))
+        if self.data.mismatch_prob > 0 and not full and has_landmarks(landmarks):
+            # its own generator, so recipes without mismatched samples draw exactly as before
+            rng = np.random.default_rng([self.seed, n, 1])
+            if rng.random() < self.data.mismatch_prob:
+                donor = self.source.get(int(rng.integers(len(self.source))))
+                if has_landmarks(donor[2]):
+                    from .mismatch import mismatched_sample
+
+                    return mismatched_sample(image, landmarks, (donor[0], donor[1], donor[2]), rng, self.data.crop,
+                                             self.data.level_power)
         return make_sample(image, lines, np.random.default_rng([self.seed, n]), self.resolution, self.data, landmarks,
                            full)
 

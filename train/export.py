@@ -1,6 +1,10 @@
 """Export a run's EMA generator as shipped weights (safetensors + JSON config).
 
     python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
+    python -m train.export WEIGHTS.safetensors --out checkpoints/NAME.safetensors [--dtype int8]
+
+The second form re-stores exported weights (e.g. a GPU burst's fp16 file) in another
+storage dtype, keeping their training record.
 """
 from __future__ import annotations
 
@@ -45,6 +49,16 @@ def export(run_dir: Path, out: Path, dtype: str = "int8", raw: bool = False) -> 
     return save_checkpoint(model.eval(), out, training=training, dtype=dtype)
 
 
+def restore(weights: Path, out: Path, dtype: str = "int8") -> Path:
+    """Exported weights (any storage dtype) written again in `dtype`, with their training record."""
+    from inpaint.weights import build_generator, read_checkpoint
+
+    checkpoint = read_checkpoint(weights)
+    training = dict(checkpoint.meta.get("training") or {})
+    training["stored_from"] = {"file": weights.name, "dtype": checkpoint.meta.get("dtype", "?")}
+    return save_checkpoint(build_generator(checkpoint).eval(), out, training=training, dtype=dtype)
+
+
 def lineage(state: dict, training: dict) -> dict:
     """For a run started with `--init`: the weights it grew from, and totals over every stage."""
     init = state.get("init")
@@ -61,14 +75,19 @@ def lineage(state: dict, training: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m train.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("run_dir", type=Path)
+    p.add_argument("run_dir", type=Path, help="a run directory (its last.pt), or exported .safetensors weights")
     p.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/default.safetensors")
     p.add_argument("--dtype", default="int8", choices=DTYPES,
                    help="storage: int8 kernels with per-channel scales (default; the shipped form), float16 or float32")
     p.add_argument("--raw", action="store_true", help="export the raw generator instead of its EMA")
     args = p.parse_args(argv)
     try:
-        path = export(args.run_dir, args.out, dtype=args.dtype, raw=args.raw)
+        if args.run_dir.suffix == ".safetensors":
+            if args.raw:
+                raise ValueError("--raw applies to a run directory, not to exported weights")
+            path = restore(args.run_dir, args.out, dtype=args.dtype)
+        else:
+            path = export(args.run_dir, args.out, dtype=args.dtype, raw=args.raw)
     except (ValueError, OSError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -36,9 +36,9 @@ from .config import Recipe, load_recipe
 from .data import CacheSource, InpaintingSamples, StepBatches, open_source
 from .adversarial import R1, discriminator_terms, generator_terms
 from .discriminator import PatchDiscriminator
-from .losses import InpaintingLoss, VGGFeatures
+from .losses import InpaintingLoss, VGGFeatures, line_following
 from .samples import sample_grid
-from .state import load_state, save_state, update_ema
+from .state import init_weights, load_state, save_state, update_ema
 
 log = logging.getLogger("train")
 
@@ -151,9 +151,13 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
     with autocast(recipe, device):
         pred = g_model(batch["image"], batch["valid"], batch["sketch"], batch["color"],
                        batch["color_mask"], batch["level"])
-        terms = criterion(batch["image"], batch["valid"], pred)
+        truth = 1.0 - batch["mismatched"]  # 0 where the sketch is another face's part: no truth in the hole
+        terms = criterion(batch["image"], batch["valid"], pred, truth)
+        if loss.follow > 0:
+            terms["follow"] = line_following(terms["comp"], batch["sketch"], hole, batch["mismatched"])
+            terms["total"] = terms["total"] + loss.follow * terms["follow"]
         if d_model is not None:
-            terms.update(generator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"]))
+            terms.update(generator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], truth))
             terms["total"] = (terms["total"] + loss.adversarial * terms["g_adv"]
                               + loss.feature_matching * terms["feature_matching"])
     opt_g.zero_grad(set_to_none=True)
@@ -172,7 +176,8 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
     if d_model is not None:  # real images against the composite; only its hole is fake (LaMa)
         r1 = R1(loss.r1, loss.r1_every)
         with autocast(recipe, device):
-            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], r1, step)
+            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], r1, step,
+                                          loss.inked_fakes, truth)
         opt_d.zero_grad(set_to_none=True)
         if torch.isfinite(d_terms["d_total"]):
             d_terms["d_total"].backward()
@@ -259,9 +264,13 @@ def main(argv: list[str] | None = None) -> int:
         from inpaint.weights import read_checkpoint
 
         checkpoint = read_checkpoint(args.init)
-        if dataclasses.replace(checkpoint.config, upsample=generator.config.upsample) != generator.config:
+        mine = generator.config
+        if dataclasses.replace(checkpoint.config, upsample=mine.upsample, sketch_from=mine.sketch_from) != mine:
             raise SystemExit(f"--init {args.init}: its architecture {checkpoint.config} is not the recipe's")
-        weights = {k: v.float() for k, v in checkpoint.state_dict.items()}
+        try:
+            weights = init_weights(checkpoint.state_dict, generator)
+        except ValueError as exc:
+            raise SystemExit(f"--init {args.init}: {exc}") from exc
         generator.load_state_dict(weights)
         ema.load_state_dict(weights)
         init = {"file": args.init.name, "training": checkpoint.meta.get("training") or {}}

@@ -132,6 +132,28 @@ def total_variation(comp: torch.Tensor, hole: torch.Tensor) -> torch.Tensor:
     return (horizontal.sum() + vertical.sum()) / comp.numel()
 
 
+def line_following(comp: torch.Tensor, sketch: torch.Tensor, hole: torch.Tensor, weight: torch.Tensor,
+                   scale: float = 0.2) -> torch.Tensor:
+    """1 − mean tanh(|∇ grey| / scale) on the sketch's pixels in the hole, averaged over the
+    samples by `weight` (B). The gradient is a central difference, so it is large where the
+    line is a *step* between two regions (the edge of a lip, a lid) and zero on the middle
+    of a thin dark stroke painted along the line: it asks for edges, not ink."""
+    grey = comp.float().mean(1, keepdim=True)
+    padded = F.pad(grey, (1, 1, 1, 1), mode="replicate")
+    gx = padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]
+    gy = padded[..., 2:, 1:-1] - padded[..., :-2, 1:-1]
+    strength = torch.tanh(torch.sqrt(gx * gx + gy * gy + 1e-8) / scale)
+    lines = sketch.float() * hole.float()
+    count = lines.flatten(1).sum(1)
+    missing = ((1 - strength) * lines).flatten(1).sum(1) / count.clamp_min(1)
+    weight = weight.float() * (count > 0).float()
+    return (missing * weight).sum() / weight.sum().clamp_min(1e-6)
+
+
+def _per_sample(values: torch.Tensor) -> torch.Tensor:
+    return values.flatten(1).mean(1)
+
+
 class InpaintingLoss(nn.Module):
     def __init__(self, weights: LossSection, features: VGGFeatures | None = None):
         super().__init__()
@@ -139,14 +161,24 @@ class InpaintingLoss(nn.Module):
         needs_vgg = weights.perceptual > 0 or weights.style > 0
         self.features = (features or VGGFeatures()) if needs_vgg else None
 
-    def forward(self, image: torch.Tensor, valid: torch.Tensor, pred: torch.Tensor) -> dict[str, torch.Tensor]:
-        """All terms and their weighted `total`; `comp` (the composite) is returned for the discriminator."""
+    def forward(self, image: torch.Tensor, valid: torch.Tensor, pred: torch.Tensor,
+                truth: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        """All terms and their weighted `total`; `comp` (the composite) is returned for the
+        discriminator. `truth` (B, default all 1) says per sample whether `image` is the
+        truth inside the hole; where it is 0 (a mismatched sketch, `train.mismatch`) the
+        hole, perceptual and style terms skip that sample (the known pixels still count)."""
         pred = pred.float()
         hole = 1.0 - valid
         comp = valid * image + hole * pred
+        truth = pred.new_ones(pred.shape[0]) if truth is None else truth.float()
+        share = truth / truth.sum().clamp_min(1e-6) if truth.sum() > 0 else truth  # weights of a mean over samples
+
+        def weighted(values: torch.Tensor) -> torch.Tensor:
+            return (_per_sample(values) * share).sum()
+
         terms = {
             "valid": (valid * (pred - image)).abs().mean(),
-            "hole": (hole * (pred - image)).abs().mean(),
+            "hole": weighted(hole * (pred - image).abs()),
             "tv": total_variation(comp, hole),
         }
         if self.features is not None:
@@ -161,9 +193,9 @@ class InpaintingLoss(nn.Module):
             for f, t in zip(self.features(both), target_features):
                 f_out, f_comp = f.float().chunk(2)
                 t = t.float()
-                perceptual = perceptual + (f_out - t).abs().mean() + (f_comp - t).abs().mean()
+                perceptual = perceptual + weighted((f_out - t).abs()) + weighted((f_comp - t).abs())
                 g = gram(t)
-                style = style + (gram(f_out) - g).abs().mean() + (gram(f_comp) - g).abs().mean()
+                style = style + weighted((gram(f_out) - g).abs()) + weighted((gram(f_comp) - g).abs())
             terms["perceptual"], terms["style"] = perceptual, style
         terms["total"] = sum(getattr(self.w, name) * value for name, value in terms.items())
         terms["comp"] = comp

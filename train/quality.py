@@ -10,6 +10,14 @@ PSNR and SSIM reward the mean of all plausible fills, a blur. These two measures
   each axis, inside the shrunk hole; `grid` is that profile's spread (std / mean), averaged
   over the two axes. A photo's steps do not care where the decoder's lattice lies (about
   0.05); a fill with a texture of the lattice's period scores several times that.
+* `structure`: mean local SSIM (grey, `STRUCTURE_WINDOW`-px window) of the result against a
+  reference photo inside the hole shrunk by `STRUCTURE_SHRINK` px: whether the fill has
+  the reference's shapes (lips, nostrils, lids), which edge F1 against a drawing cannot
+  tell from ink.
+* `line_contrast`: the mean grey level of the hole's pixels off the given lines minus the
+  mean on them. A real part has some (edges of lips are darker); a fill that paints the
+  pen's strokes onto skin has far more. Transfer "ink" is the result's line contrast minus
+  the real part's (`train.transfer`).
 * `edge_f1`: Canny edges of the result against reference edges (the truth's, or a given
   drawing) inside the shrunk hole, each edge pixel counted as found when the other map has
   one within `tolerance` px: F1 of that precision and recall.
@@ -33,6 +41,8 @@ GRID_PERIOD = 8  # the 32² map's lattice at 256 px (the 16² map's 16-px one re
 EDGE_TOLERANCE = 2
 CANNY_SIGMA = 1.0
 CANNY_QUANTILES = (0.8, 0.9)  # low / high hysteresis thresholds, quantiles of the gradient magnitude
+STRUCTURE_WINDOW = 7
+STRUCTURE_SHRINK = 4
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -82,6 +92,34 @@ def grid(result: np.ndarray, hole: np.ndarray, period: int = GRID_PERIOD, shrink
         profile = np.bincount(phase[both], weights=step[both], minlength=period) / counts
         spreads.append(profile.std() / profile.mean() if profile.mean() > 0 else 0.0)
     return float(np.mean(spreads))
+
+
+def structure(result: np.ndarray, reference: np.ndarray, hole: np.ndarray, shrink: int = STRUCTURE_SHRINK,
+              window: int = STRUCTURE_WINDOW) -> float:
+    """Mean local SSIM of `result` against `reference` (grey) inside the shrunk hole; NaN where it is empty."""
+    from skimage.metrics import structural_similarity
+
+    region = inner(hole, shrink)
+    if not region.any():
+        return float("nan")
+    ys, xs = np.nonzero(region)
+    pad = window  # the window's reach, so the box's SSIM equals the whole image's there
+    y0, y1 = max(ys.min() - pad, 0), ys.max() + pad + 1
+    x0, x1 = max(xs.min() - pad, 0), xs.max() + pad + 1
+    a, b = grey(result)[y0:y1, x0:x1], grey(reference)[y0:y1, x0:x1]
+    if min(a.shape) < window:
+        return float("nan")
+    _, local = structural_similarity(a, b, win_size=window, data_range=255.0, full=True)
+    return float(local[region[y0:y1, x0:x1]].mean())
+
+
+def line_contrast(image: np.ndarray, lines: np.ndarray, hole: np.ndarray) -> float:
+    """Mean grey of the hole off `lines` minus the mean on them (NaN without both kinds of pixel)."""
+    g = grey(image)
+    on, off = lines & hole, hole & ~lines
+    if not on.any() or not off.any():
+        return float("nan")
+    return float(g[off].mean() - g[on].mean())
 
 
 def edges(image: np.ndarray) -> np.ndarray:

@@ -42,3 +42,26 @@ def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float, step:
         e.lerp_(p.detach(), 1.0 - decay)
     for e, b in zip(ema.buffers(), model.buffers()):
         e.copy_(b)
+
+
+def init_weights(source: dict[str, torch.Tensor], model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """`source` (another generator's weights) fitted to `model`'s shapes, for `train.fit --init`.
+
+    Tensors of the same shape are taken as they are. A decoder conv that lost its sketch
+    input (`sketch_from` raised) keeps its leading input channels: the sketch features are
+    the last group of its input, so the network starts as the old one without them. Any
+    other change of shape is refused."""
+    target = model.state_dict()
+    if set(source) != set(target):
+        raise ValueError(f"different layers: {sorted(set(source) ^ set(target))[:4]}")
+    fitted = {}
+    for key, value in source.items():
+        want = target[key].shape
+        if value.shape == want:
+            fitted[key] = value.float()
+        elif key.startswith("decoder.") and value.ndim == 4 and value.shape[0] == want[0] and value.shape[1] > want[1] \
+                and value.shape[2:] == want[2:]:
+            fitted[key] = value[:, : want[1]].float()
+        else:
+            raise ValueError(f"{key}: shape {tuple(value.shape)}, the recipe's is {tuple(want)}")
+    return fitted

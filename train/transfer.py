@@ -6,7 +6,11 @@ onto A by the similarity that best maps B's landmarks of that part onto A's. The
 B's real part pasted into the hole by the same warp: a photo that matches the sketch.
 
 * sketch transfer: F1 of the result's Canny edges against the given lines (3-px
-  tolerance) inside the hole, and the result's sharpness against A's photo;
+  tolerance) inside the hole, the result's sharpness against A's photo, its structure
+  against the pasted real part (local SSIM, `quality.structure`), and its ink: how much
+  darker the given lines are than the rest of the hole in the result, beyond what they
+  are in the real part (grey levels; `quality.line_contrast`). Edge F1 alone rewards ink:
+  lines painted dark put edges exactly on the drawing;
 * colour transfer: a dozen dabs of B's lip colour (or an unusual colour) inside the hole;
   how far the fill's mean colour moves from where it is without hints toward the hint
   (1 = all the way, 0 = not at all).
@@ -55,10 +59,14 @@ def transfer_case(image_a: np.ndarray, landmarks_a: np.ndarray, image_b: np.ndar
 
 
 def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -> dict[str, float]:
-    """F1 of `result`'s edges against the given lines, and its sharpness against A's photo."""
+    """F1 of `result`'s edges against the given lines, its sharpness against A's photo (`truth`),
+    its structure against the pasted real part and its ink beyond the real part's."""
     region = quality.inner(case.hole)
+    ink = (quality.line_contrast(result, case.sketch, case.hole)
+           - quality.line_contrast(case.ceiling, case.sketch, case.hole))
     return {"f1": quality.f1_of(quality.edges(result), case.sketch, region, TRANSFER_TOLERANCE),
-            "sharpness": quality.sharpness(result, truth, case.hole)}
+            "sharpness": quality.sharpness(result, truth, case.hole),
+            "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink}
 
 
 def lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:

@@ -5,8 +5,10 @@
 Face pairs (A, B) are consecutive test images (sorted) in which a face is found. For each
 part (mouth, nose, eyes) A's part is masked (`train.transfer.part_hole`) and B's thin HED
 lines of that part, warped onto A by the landmarks, are the sketch; the editor runs with
-`align=True` at faithfulness 0, as the app would. Scored against the given lines, with B's
-real part pasted in as the ceiling (`train.transfer`). Colour: a dozen dabs of B's lip
+`align=True` at faithfulness 0, as the app would. Scored (`train.transfer.transfer_scores`:
+edge F1 against the given lines, sharpness, structure against B's real part, ink) beside
+three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
+(ignores the lines) and A's own face unedited (ignores them too). Colour: a dozen dabs of B's lip
 colour, and of green, inside A's mouth hole, edited with and without the dabs.
 Writes DIR/transfer.json, DIR/transfer.md and DIR/transfer.png (`--baseline OLD_DIR` adds
 an earlier report's bars).
@@ -18,12 +20,16 @@ import json
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 
 from . import quality
 from .transfer import PARTS, colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
 
 GREEN = np.array([40.0, 170.0, 70.0])
+MEASURES = ("f1", "sharpness", "structure", "ink")
+REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
+TELEA_RADIUS = 5  # as train.evaluate and the app's fallback
 
 
 def load_faces(paths: list[Path], count: int, detector) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -58,7 +64,8 @@ def run(editor, faces, seed: int = 0) -> dict:
     from inpaint import Editor
 
     rng = np.random.default_rng(seed)
-    rows = {part: {"f1": [], "sharpness": [], "ceiling_f1": [], "ceiling_sharpness": []} for part in PARTS}
+    keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES)) for m in MEASURES]
+    rows = {part: {key: [] for key in keys} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
     network_editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=editor.detail,
                             follow_hints=False)  # the colour moves of the network alone
@@ -66,11 +73,13 @@ def run(editor, faces, seed: int = 0) -> dict:
         (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
         for part in PARTS:
             case = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, part)
-            scores = transfer_scores(_edit(editor, image_a, case.hole, case.sketch), image_a, case)
-            ceiling = transfer_scores(case.ceiling, image_a, case)
-            for key in ("f1", "sharpness"):
-                rows[part][key].append(scores[key])
-                rows[part]["ceiling_" + key].append(ceiling[key])
+            telea = cv2.inpaint(image_a, case.hole.astype(np.uint8) * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
+            results = {"": _edit(editor, image_a, case.hole, case.sketch), "ceiling_": case.ceiling,
+                       "telea_": telea, "unedited_": image_a}
+            for prefix, result in results.items():
+                scores = transfer_scores(result, image_a, case)
+                for key in MEASURES:
+                    rows[part][prefix + key].append(scores[key])
         hole = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, "mouth").hole
         plain = _edit(editor, image_a, hole)
         for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):
@@ -90,12 +99,20 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
     detail = results.get("protocol", {}).get("detail", True)
     lines = [f"# Sketch and colour transfer ({results['pairs']} pairs, weights {weights}, "
              f"detail step {'on' if detail else 'off'})", "",
-             "| part | F1 vs given lines | sharpness | pasted real part F1 | its sharpness | F1 / ceiling |",
-             "|---|---:|---:|---:|---:|---:|"]
+             "Each cell: the model / the pasted real part / Telea / the face unedited. Structure: local SSIM",
+             "against the real part (1 = it). Ink: grey levels by which the given lines are darker than",
+             "the rest of the hole, beyond the real part's (0 = as the real part; a pen stroke painted on",
+             "skin scores tens).", "",
+             "| part | F1 vs given lines | F1 / ceiling | structure | ink | sharpness |",
+             "|---|---|---:|---|---|---|"]
+
+    def cells(r: dict, key: str, form: str) -> str:
+        return " / ".join(format(r[prefix + key], form) for prefix in ("", *(x + "_" for x in REFERENCES)))
+
     for part in PARTS:
         r = s[part]
-        lines.append(f"| {part} | {r['f1']:.3f} | {r['sharpness']:.2f} | {r['ceiling_f1']:.3f} | "
-                     f"{r['ceiling_sharpness']:.2f} | {r['f1_of_ceiling']:.0%} |")
+        lines.append(f"| {part} | {cells(r, 'f1', '.3f')} | {r['f1_of_ceiling']:.0%} | {cells(r, 'structure', '.2f')} "
+                     f"| {cells(r, 'ink', '+.1f')} | {cells(r, 'sharpness', '.2f')} |")
     c = s["colour"]
     lines += ["", f"Colour transfer (fraction of the way to the hint): lip {c['lip']:.2f}, green {c['green']:.2f}"
                   f" (the network alone, without the editor's hint step: lip {c.get('lip_network', float('nan')):.2f},"
@@ -104,23 +121,26 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
 
 
 def write_plot(results: dict, path: Path, baseline: dict | None = None) -> Path:
-    """Bars per part: F1 against the given lines and sharpness, for the model (and a baseline
-    report, when given) beside the pasted real part."""
+    """Bars per part of every measure, for the model (and a baseline report, when given) beside
+    the pasted real part and Telea."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [("pasted real part", results["summary"], "ceiling_")]
+    rows = [("pasted real part", results["summary"], "ceiling_"), ("OpenCV Telea", results["summary"], "telea_")]
     if baseline is not None:
         rows.append((f"before ({Path(baseline['protocol']['weights']).name})", baseline["summary"], ""))
     rows.append((Path(results["protocol"]["weights"]).name, results["summary"], ""))
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
     x = np.arange(len(PARTS))
     width = 0.8 / len(rows)
-    for ax, key, title in zip(axes, ("f1", "sharpness"), ("edge F1 against the drawn lines", "sharpness (photo = 1)")):
+    titles = ("edge F1 against the drawn lines", "sharpness (photo = 1)", "structure: local SSIM vs the real part",
+              "ink: lines darker than the real part's (grey levels)")
+    for ax, key, title in zip(axes, ("f1", "sharpness", "structure", "ink"), titles):
         for k, (label, summary, prefix) in enumerate(rows):
-            ax.bar(x + (k - (len(rows) - 1) / 2) * width, [summary[p][prefix + key] for p in PARTS], width, label=label)
+            values = [summary[p].get(prefix + key, float("nan")) for p in PARTS]  # older reports lack some
+            ax.bar(x + (k - (len(rows) - 1) / 2) * width, values, width, label=label)
         ax.set_xticks(x, PARTS)
         ax.set_title(title)
         ax.grid(axis="y", alpha=0.3)

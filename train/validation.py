@@ -7,7 +7,9 @@ lines), and the transfer case (the next held-out face's same part drawn in); plu
 free-form hole (30–50 % of the face) filled without a sketch, where a U-Net's blocks show,
 and the mouth filled with and without a dozen dabs of the next face's lip colour.
 Scores: sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with
-the pasted real part's F1 beside it (the ceiling), sharpness and grid of the large hole,
+the pasted real part's F1 beside it (the ceiling), the transfer's structure against the real
+part and its ink (`train.transfer.transfer_scores`) with OpenCV Telea's and the unedited
+face's beside them (constants of the set), sharpness and grid of the large hole,
 how far the dabs moved the mouth's colour (`train.transfer.colour_move`), and hole PSNR
 as the floor.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import math
 
+import cv2
 import numpy as np
 import torch
 
@@ -63,6 +66,12 @@ class Validation:
         self.dabs = [colour_dabs(m, lip, rng) for m, lip in zip(self.mouths, self.lips)]
         self.ceiling_f1 = quality.nanmean(transfer_scores(c.ceiling, im, c)["f1"]
                                           for c, im in zip(self.cases, self.images))
+        self.references = {}  # what a sketch-blind fill and the face as it was score on the transfer
+        for name, fill in (("telea", lambda im, c: cv2.inpaint(im, c.hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)),
+                           ("unedited", lambda im, c: im)):
+            scores = [transfer_scores(fill(im, c), im, c) for c, im in zip(self.cases, self.images)]
+            for key in ("structure", "ink"):
+                self.references[f"transfer_{key}_{name}"] = quality.nanmean(x[key] for x in scores)
 
     def _fill(self, model, holes: list[np.ndarray], sketches: list[np.ndarray] | None,
               hints: list[tuple[np.ndarray, np.ndarray]] | None = None) -> list[np.ndarray]:
@@ -92,7 +101,8 @@ class Validation:
         finally:
             model.train(was_training)
         out: dict[str, list[float]] = {k: [] for k in ("sharpness", "sharpness_sketch", "edge_f1", "edge_f1_sketch",
-                                                       "transfer_f1", "transfer_sharpness", "hole_psnr",
+                                                       "transfer_f1", "transfer_sharpness", "transfer_structure",
+                                                       "transfer_ink", "hole_psnr",
                                                        "large_sharpness", "large_grid", "lip_colour")}
         for i, truth in enumerate(self.images):
             hole = self.holes[i]
@@ -103,13 +113,14 @@ class Validation:
             mse = float(np.mean((unguided[i][hole].astype(np.float64) - truth[hole]) ** 2))
             out["hole_psnr"].append(10 * math.log10(255.0**2 / max(mse, 1e-10)))
             scores = transfer_scores(transfer[i], truth, self.cases[i])
-            out["transfer_f1"].append(scores["f1"])
-            out["transfer_sharpness"].append(scores["sharpness"])
+            for key in ("f1", "sharpness", "structure", "ink"):
+                out["transfer_" + key].append(scores[key])
             out["large_sharpness"].append(quality.sharpness(large[i], truth, self.large[i]))
             out["large_grid"].append(quality.grid(large[i], self.large[i]))
             out["lip_colour"].append(colour_move(tinted[i], mouth[i], self.mouths[i], self.lips[i]))
         summary = {k: quality.nanmean(v) for k, v in out.items()}
         summary["transfer_ceiling_f1"] = self.ceiling_f1
+        summary.update(self.references)
         return summary
 
 
