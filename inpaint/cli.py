@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
 from .editor import Editor
-from .imageio import save_image
+from .imageio import check_file, save_image
 from .weights import WeightsError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -89,6 +90,32 @@ def _single_job(args: argparse.Namespace) -> Job:
     return args.image, args.mask, args.sketch, args.color, out
 
 
+def check_inputs(job: Job) -> None:
+    """Each input file readable as an image by its header, and the output writable: before
+    the model loads, so a mistyped path is reported at once."""
+    *inputs, out = job
+    for path in filter(None, inputs):
+        try:
+            check_file(path)
+        except ValueError as exc:
+            text = str(exc)
+            raise UsageError(text if str(path) in text else f"{path}: {text}") from None
+    check_writable(out)
+
+
+def check_writable(out: Path) -> None:
+    """`out` can be written: its folder exists (or is made) and takes new files."""
+    folder = out.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot create its folder {folder} ({exc.strerror or exc})") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{out}: its folder {folder} is not writable")
+    if out.is_dir():
+        raise UsageError(f"{out}: is a folder; give a file name such as {out / 'edited.png'}")
+
+
 def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     image_path, mask_path, sketch_path, color_path, out_path = job
     try:
@@ -97,8 +124,11 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     except ValueError as exc:
         text = str(exc)
         raise UsageError(text if str(image_path) in text else f"{image_path}: {text}") from None
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    save_image(done.image, out_path)
+    try:
+        out_path.parent.mkdir(parents=True, exist_ok=True)
+        save_image(done.image, out_path)
+    except OSError as exc:
+        raise UsageError(f"{out_path}: cannot write the result ({exc.strerror or exc})") from None
     info = done.info
     for warning in info.warnings:
         tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
@@ -112,17 +142,19 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.image}: no such file or folder")
     if not args.image.is_dir():
         job = _single_job(args)
+        check_inputs(job)
         editor = Editor.load(args.weights)
         print(_edit_one(editor, job, args))
         if editor.warning:
             print(f"warning: {editor.warning}", file=sys.stderr)
         return 0
     jobs, problems = _folder_jobs(args)
+    out_dir = args.out or args.image.with_name(args.image.name + "_edited")
+    check_writable(out_dir / "probe.png")
     editor = Editor.load(args.weights)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     failures = len(problems)
-    out_dir = args.out or args.image.with_name(args.image.name + "_edited")
     for job in tqdm(jobs, unit="img"):
         try:
             _edit_one(editor, job, args)

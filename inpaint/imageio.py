@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,19 +20,52 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 DEFAULT_MAX_SIDE = 4096
 DEFAULT_MAX_PIXELS = 50_000_000
 ORIENTATION = 0x0112
+FRAMES_KEY = "sketchface.frames"  # in a decoded image's `info`: how many frames its file held
 
 ImageLike = Image.Image | np.ndarray
 Source = ImageLike | str | os.PathLike | bytes
+
+
+def _limit(max_side: int, max_pixels: int) -> str:
+    return f"the limit is {max_side} px on a side and {max_pixels / 1e6:.0f} MP; downscale it first"
 
 
 def check_size(width: int, height: int, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     if width < 1 or height < 1:
         raise ValueError(f"image is empty ({width}×{height})")
     if max(width, height) > max_side or width * height > max_pixels:
-        raise ValueError(
-            f"image is {width}×{height}; the limit is {max_side} px on a side and "
-            f"{max_pixels / 1e6:.0f} MP; downscale it first"
-        )
+        raise ValueError(f"image is {width}×{height}; {_limit(max_side, max_pixels)}")
+
+
+def bomb_refusal(exc: Image.DecompressionBombError, max_side: int = DEFAULT_MAX_SIDE,
+                 max_pixels: int = DEFAULT_MAX_PIXELS) -> ValueError:
+    """Pillow's own guard (`Image.MAX_IMAGE_PIXELS`, raised at twice that) refused a header:
+    the same message as `check_size`, with the size Pillow reports."""
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "far too large"
+    return ValueError(f"image is {size}; {_limit(max_side, max_pixels)}")
+
+
+def check_file(source: str | os.PathLike | bytes | io.IOBase, max_side: int = DEFAULT_MAX_SIDE,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Refuse an image file by its header alone, before anything is decoded: oversized
+    (`check_size`), a decompression bomb, or not an image. Raises ValueError."""
+    name = str(source) if isinstance(source, (str, os.PathLike)) else "image"
+    if isinstance(source, bytes):
+        source = io.BytesIO(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
+    except FileNotFoundError:
+        raise ValueError(f"{name}: no such file") from None
+    except UnidentifiedImageError:
+        raise ValueError(f"{name}: not an image (or a format Pillow cannot read)") from None
+    except Image.DecompressionBombError as exc:
+        raise bomb_refusal(exc, max_side, max_pixels) from None
+    except (OSError, SyntaxError) as exc:
+        raise ValueError(f"{name}: truncated or corrupt image ({exc})") from None
 
 
 def read_exif(img: Image.Image) -> tuple[Image.Exif | None, str]:
@@ -63,7 +97,7 @@ class Metadata:
 
     icc_profile: bytes | None = None
     exif: bytes | None = None
-    warning: str = ""
+    warnings: tuple[str, ...] = ()  # what was ignored or dropped on reading
 
     def attach(self, img: Image.Image) -> Image.Image:
         """Put the metadata into `img.info`, where `save_image` (and Pillow's savers) find it."""
@@ -84,7 +118,11 @@ def photo_metadata(img: Image.Image) -> Metadata:
         copy.load(exif.tobytes())
         copy.pop(ORIENTATION, None)
         data = copy.tobytes() if len(copy) else None
-    return Metadata(icc, data, warning)
+    notes = [warning] if warning else []
+    frames = img.info.get(FRAMES_KEY, getattr(img, "n_frames", 1))
+    if frames > 1:
+        notes.append(f"the photo file holds {frames} frames (an animation or several pages): first frame used")
+    return Metadata(icc, data, tuple(notes))
 
 
 def save_image(img: Image.Image, path: str | os.PathLike, **options) -> None:
@@ -115,7 +153,11 @@ def open_image(
             with Image.open(source) as img:
                 check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
                 img.load()
-                return upright(img.copy())
+                frames = getattr(img, "n_frames", 1)
+                copy = img.copy()
+                if frames > 1:  # an animation or a multi-page file: its first frame is the photo
+                    copy.info[FRAMES_KEY] = frames
+                return upright(copy)
     except FileNotFoundError:
         raise ValueError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -123,7 +165,7 @@ def open_image(
     except UnidentifiedImageError:
         raise ValueError(f"{name}: not an image (or a format Pillow cannot read)") from None
     except Image.DecompressionBombError as exc:
-        raise ValueError(f"{name}: refused as a decompression bomb ({exc})") from None
+        raise bomb_refusal(exc, max_side, max_pixels) from None
     except (OSError, SyntaxError) as exc:  # truncated or corrupt data
         raise ValueError(f"{name}: truncated or corrupt image ({exc})") from None
 

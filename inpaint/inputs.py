@@ -11,7 +11,8 @@ arrays, file paths or bytes, exactly as they arrived); nothing is decoded or che
   resampling, never bilinearly; another aspect ratio is refused.
 * color: RGBA, alpha > 127 = a hint of that RGB, sized by the same rule.
 * faithfulness: a number from 0 (follow the sketch exactly) to 1 (loosely).
-* An empty mask is refused: there is nothing to redraw.
+* An empty mask is refused: there is nothing to redraw. A mask over most of the photo
+  (> `LARGE_MASK`) and a file of several frames (first frame used) are warned about.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from .imageio import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Metadata, Source, as
                       pixels_to_rgb)
 
 ASPECT_TOLERANCE = 0.01  # relative: a layer's w/h may differ from the photo's by this much
+LARGE_MASK = 0.6  # a mask over more of the photo than this gets a warning
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,12 @@ class EditInputs:
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        return (self.metadata.warning,) if self.metadata.warning else ()
+        """What the user should know about these inputs: metadata dropped, frames ignored, a
+        mask over most of the photo."""
+        coverage = float(self.hole.mean())
+        large = (f"the mask covers {coverage:.0%} of the photo: a region that large is redrawn from little of "
+                 f"the photo around it and comes back as a smooth guess; mask only what should change",)
+        return self.metadata.warnings + (large if coverage > LARGE_MASK else ())
 
 
 def read_faithfulness(value: object) -> float:

@@ -7,10 +7,7 @@ import base64
 import io
 import os
 import re
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import cv2
@@ -23,6 +20,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conftest import RunningApp, free_port, running_app
 from webapp import Handlers, Service
 from inpaint.inputs import read_hints, read_inputs, read_marks
 
@@ -31,43 +29,11 @@ FEATHER = 16  # the editor's widest feather band, px: pixels farther than this f
 FALLBACK = not (ROOT / "checkpoints" / "default.safetensors").is_file()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class RunningApp:
-    def __init__(self, url: str, log: Path):
-        self.url, self.log = url, log
-
-
 @pytest.fixture(scope="module")
 def app_server(tmp_path_factory) -> RunningApp:
     """`python app.py` as users start it, on a free port; stopped after the module."""
-    port = free_port()
-    env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    env.pop("GRADIO_SERVER_NAME", None)
-    env.pop("SKETCHFACE_WEIGHTS_REPO", None)
-    log = tmp_path_factory.mktemp("app") / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.time() + 120
-        while "Running on local URL" not in log.read_text():
-            if proc.poll() is not None:
-                pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()}")
-            if time.time() > deadline:
-                pytest.fail(f"app did not start in 120 s:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield RunningApp(f"http://127.0.0.1:{port}/", log)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running_app(tmp_path_factory.mktemp("app")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

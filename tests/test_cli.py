@@ -142,3 +142,30 @@ def test_output_keeps_the_photos_icc_profile_and_exif(files):
     out = Image.open(files / "out.jpg")
     assert out.info.get("icc_profile") == icc
     assert out.getexif().get(0x010F) == "SketchFace Test Camera"
+
+
+def test_inputs_and_out_are_checked_before_the_model_loads(files):
+    """A mistyped path is reported before the weights are read: with an unreadable weights
+    file too, the one line is about the input, not the weights."""
+    (files / "broken.safetensors").write_bytes(b"not weights")
+    result = cli("--image", "face.jpg", "--mask", "mask.pgn", "--weights", "broken.safetensors", cwd=files)
+    assert result.returncode == 2 and result.stderr.strip().splitlines() == ["error: mask.pgn: no such file"]
+    result = cli("--image", "face.jpg", "--mask", "mask.png", "--out", "face.jpg/out.png",
+                 "--weights", "broken.safetensors", cwd=files)
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: face.jpg/out.png: cannot create")
+    (files / "notes.png").write_text("not an image")
+    result = cli("--image", "face.jpg", "--mask", "mask.png", "--sketch", "notes.png", "--weights", "broken.safetensors",
+                 cwd=files)
+    assert result.stderr.strip() == "error: notes.png: not an image (or a format Pillow cannot read)"
+
+
+def test_a_mask_over_most_of_the_photo_and_an_animation_are_warned_about(files):
+    Image.new("L", (160, 120), 255).save(files / "all.png")
+    frames = [Image.fromarray(np.full((120, 160, 3), v, np.uint8)) for v in (60, 200)]
+    frames[0].save(files / "moving.gif", save_all=True, append_images=frames[1:])
+    result = cli("--image", "moving.gif", "--mask", "all.png", "--out", "o.png", "--weights", "w.safetensors", cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "warning: moving.gif: the mask covers 100% of the photo" in result.stderr
+    assert "warning: moving.gif: the photo file holds 2 frames (an animation or several pages): first frame used" \
+        in result.stderr

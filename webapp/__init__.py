@@ -7,9 +7,14 @@ keys) · text (the words) · ui (the page).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import gradio as gr
+from gradio.utils import get_upload_folder
 
 from .config import Settings
+from .files import ResultFiles
+from .guards import guard_pillow
 from .handlers import Handlers
 from .service import Service
 
@@ -21,8 +26,11 @@ def create(settings: Settings | None = None, warm_up: bool = True,
     from . import ui
 
     settings = settings or Settings.from_env()
+    guard_pillow()
     service = service or Service.start(warm_up=warm_up, concurrency=settings.concurrency)
-    demo = ui.build(Handlers(service), settings)
+    results = ResultFiles(Path(get_upload_folder()) / "sketchface-results", min_age=settings.results_min_age,
+                          max_bytes=settings.results_mb * 2**20)
+    demo = ui.build(Handlers(service, results), settings)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     return demo, settings
 

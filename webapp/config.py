@@ -5,6 +5,8 @@ GRADIO_SERVER_PORT   port (default 7860)
 SKETCHFACE_CONCURRENCY  edits run at once (default 1: one edit already uses every CPU core)
 SKETCHFACE_QUEUE_SIZE   requests that may wait; more are refused with "queue full" (default 16)
 SKETCHFACE_MAX_FILE_SIZE  largest upload Gradio accepts (default 50mb: a 4096×4096 PNG fits)
+SKETCHFACE_RESULTS_MB     results kept on disk at most, oldest deleted first (default 300)
+SKETCHFACE_RESULTS_MIN_AGE  seconds a result is kept whatever the total, so it can be downloaded (default 300)
 SKETCHFACE_WEIGHTS_REPO   Hub model repo with the weights (read by `Editor.load()`)
 """
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Settings:
     concurrency: int
     queue_size: int
     max_file_size: str
+    results_mb: int = 300
+    results_min_age: int = 300
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -54,4 +58,6 @@ class Settings:
             concurrency=_int("SKETCHFACE_CONCURRENCY", 1),
             queue_size=_int("SKETCHFACE_QUEUE_SIZE", 16),
             max_file_size=_file_size("SKETCHFACE_MAX_FILE_SIZE", "50mb"),
+            results_mb=_int("SKETCHFACE_RESULTS_MB", 300),
+            results_min_age=_int("SKETCHFACE_RESULTS_MIN_AGE", 300, minimum=0),
         )

@@ -21,6 +21,7 @@ from inpaint.inputs import read_marks
 from .files import ResultFiles, png_data_url
 from .layers import region_layer, split_editor_value
 from .service import Service
+from .text import user_message
 
 log = logging.getLogger("sketchface.app")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,8 +39,7 @@ def user_errors(fn: F) -> F:
         except gr.Error:
             raise
         except ValueError as exc:
-            text = str(exc)
-            raise gr.Error(text[:1].upper() + text[1:], print_exception=False) from None
+            raise gr.Error(user_message(str(exc)), print_exception=False) from None
         except Exception as exc:  # a bug, not the user's doing: keep the trace in the log
             log.exception("unexpected error in %s", fn.__name__)
             raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}); it has been logged.") from None

@@ -24,3 +24,10 @@ picks Mask / Sketch / Color · Tab moves between controls.
 """
 
 EXAMPLES_LABEL = "Examples (NASA's public-domain astronaut photo, from scikit-image)"
+
+
+def user_message(text: str) -> str:
+    """A message as the user reads it: a sentence starts with a capital, but a message that
+    starts with a file's name (`truncated.png: …`) keeps the name as it was typed."""
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text

@@ -5,6 +5,7 @@ import gradio as gr
 
 from . import client_js, examples, text
 from .config import Settings
+from .guards import Canvas, GuardedBlocks
 from .handlers import Handlers
 from .layers import LAYER_NAMES
 from .service import FACE_PARTS
@@ -27,7 +28,7 @@ def brush_for(layer: str) -> dict:
 
 def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
     limit = {"concurrency_id": ENGINE, "concurrency_limit": settings.concurrency}
-    with gr.Blocks(title="SketchFace", delete_cache=(1800, 3600)) as demo:
+    with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600)) as demo:
         gr.Markdown(text.INTRO)
         if handlers.service.warning:
             gr.Markdown(f"⚠️ **Classical fallback in use.** {handlers.service.warning}", elem_id="fallback-warning")
@@ -35,7 +36,7 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
             gr.Markdown(text.HOW_TO)
         with gr.Row():
             with gr.Column(min_width=300):
-                canvas = gr.ImageEditor(
+                canvas = Canvas(
                     label="Photo", type="pil", image_mode="RGBA", format="png",
                     layers=gr.LayerOptions(layers=list(LAYER_NAMES), allow_additional_layers=False),
                     transforms=[],  # no crop/resize: layers must stay aligned with the photo's pixels

@@ -1,0 +1,160 @@
+"""A public server that one request cannot knock over: every endpoint the page registers,
+called directly over HTTP as anyone on the internet can, with decompression bombs, paths
+that were never uploaded and payloads of the wrong shape; results kept on disk within a cap."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import flat_png, running_app
+
+CANVAS_LIMIT = "the limit is 4096 px on a side and 50 MP"
+
+
+@pytest.fixture(scope="module")
+def bombs(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("bombs")
+    return {"12000": flat_png(folder / "wide.png", 12000, 12000), "30000": flat_png(folder / "huge.png", 30000, 30000)}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("limits")
+    cache = folder / "gradio-cache"
+    with running_app(folder, GRADIO_TEMP_DIR=str(cache), SKETCHFACE_RESULTS_MB="3",
+                     SKETCHFACE_RESULTS_MIN_AGE="0") as app:
+        app.cache = cache
+        yield app
+
+
+class Api:
+    """Gradio's HTTP API as a client without gradio_client sees it."""
+
+    def __init__(self, url: str):
+        self.http = httpx.Client(base_url=url, timeout=120)
+
+    def upload(self, path: Path) -> dict:
+        with open(path, "rb") as handle:
+            [server_path] = self.http.post("/gradio_api/upload", files=[("files", (path.name, handle))]).json()
+        return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
+
+    def call(self, name: str, data: list) -> tuple[str, object]:
+        """("complete", outputs) or ("error", the message), read from the event stream."""
+        reply = self.http.post(f"/gradio_api/call/{name}", json={"data": data})
+        assert reply.status_code == 200, reply.text
+        event = None
+        with self.http.stream("GET", f"/gradio_api/call/{name}/{reply.json()['event_id']}") as stream:
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    event = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and event in ("complete", "error"):
+                    payload = json.loads(line.split(":", 1)[1])
+                    return event, payload.get("error") if event == "error" else payload
+        raise AssertionError(f"{name}: no result event")
+
+    def endpoints(self) -> dict[str, list[int]]:
+        """Every endpoint with a server function the page registers, by name, with its input ids."""
+        config = self.http.get("/config").json()
+        return {d["api_name"]: d["inputs"] for d in config["dependencies"] if d.get("backend_fn")}
+
+
+def rss_mb(pid: int, key: str = "VmRSS") -> float:
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    raise KeyError(key)
+
+
+def test_every_page_endpoint_with_images_refuses_a_bomb_by_its_header(server, bombs):
+    """The 12000² and 30000² PNGs as background, three layers and composite, sent to every
+    endpoint that takes the editor's value (the "private" face-part buttons included: a
+    client calls them as easily as the page), and as the photo of the `edit` API: one plain
+    message naming the limit, and the server's memory barely moves."""
+    api = Api(server.url)
+    endpoints = api.endpoints()
+    canvas_id = endpoints["run_canvas"][0]
+    takes_canvas = sorted(name for name, inputs in endpoints.items() if canvas_id in inputs)
+    assert {"run_canvas", "photo_edges", "face_part"} <= set(takes_canvas)
+    assert len([n for n in takes_canvas if n.startswith("face_part")]) == 6  # one per part button
+    extra = {"run_canvas": [0.5, True]}
+    for size, path in bombs.items():
+        bomb = api.upload(path)
+        value = {"background": bomb, "layers": [bomb, bomb, bomb], "composite": bomb}
+        for name in [*takes_canvas, "edit"]:
+            data = [bomb, bomb, None, None, 0.5, True] if name == "edit" else [value, *extra.get(name, [])]
+            if name.startswith("face_part"):
+                data = [value, "Mouth"]
+            open(f"/proc/{server.pid}/clear_refs", "w").write("5")  # the peak starts again from now
+            before = rss_mb(server.pid)
+            event, message = api.call(name, data)
+            growth = rss_mb(server.pid, "VmHWM") - before
+            assert event == "error" and CANVAS_LIMIT in message and "\n" not in message, (name, size, message)
+            assert growth < 300, f"{name} with a {size}² PNG grew the server by {growth:.0f} MB"
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_client_mistakes_get_a_plain_message_not_an_empty_error(server):
+    api = Api(server.url)
+    never_uploaded = {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}
+    cases = [
+        ("edit", [never_uploaded, never_uploaded, None, None, 0.5, True], "not one uploaded to this app"),
+        ("run_canvas", [{"background": never_uploaded, "layers": []}, 0.5, True], "not one uploaded to this app"),
+        ("run_canvas", [[1, 2], 0.5, True], "do not fit this endpoint"),
+        ("edit", ["nonsense"], "do not fit this endpoint"),
+        ("photo_edges", [None], "Upload a photo first"),
+        ("face_part", [None, "Mouth"], "Upload a photo first"),
+    ]
+    for name, data, expected in cases:
+        event, message = api.call(name, data)
+        assert event == "error" and message and expected in message, (name, message)
+    assert "Traceback" not in server.log.read_text()
+
+
+def test_results_stay_under_the_cap_and_a_fresh_one_is_written_once(server, tmp_path):
+    """3 MB cap, no minimum age: a dozen 1000×750 results (~0.6 MB each as PNG) leave at most
+    3 MB in the results folder, every result is written once (Gradio serves it from there),
+    and the last one can still be downloaded."""
+    rng = np.random.default_rng(0)
+    y, x = np.mgrid[0:750, 0:1000]
+    photo = np.dstack([(x / 4) % 256, (y / 3) % 256, (x + y) / 7 % 256]).astype(np.uint8)
+    photo = np.clip(photo.astype(int) + rng.integers(-6, 7, photo.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    mask = np.zeros((750, 1000), np.uint8)
+    mask[300:420, 400:600] = 255
+    Image.fromarray(mask).save(tmp_path / "mask.png")
+    api = Api(server.url)
+    image, hole = api.upload(tmp_path / "photo.png"), api.upload(tmp_path / "mask.png")
+    results = server.cache / "sketchface-results"
+    for _ in range(12):
+        event, (out,) = api.call("edit", [image, hole, None, None, 0.5, False])
+        assert event == "complete"
+        assert sum(p.stat().st_size for p in results.glob("*.png")) <= 3 * 2**20
+    assert Path(out["path"]).parent == results  # served from where it was written: no second copy
+    copies = [p for p in server.cache.rglob("*.png") if p.name == Path(out["path"]).name]
+    assert copies == [Path(out["path"])]
+    download = api.http.get(out["url"])
+    assert download.status_code == 200 and download.content == Path(out["path"]).read_bytes()
+
+
+def test_the_cap_never_takes_a_result_younger_than_the_minimum_age(tmp_path):
+    import os
+    import time
+
+    from webapp.files import ResultFiles
+
+    noise = np.random.default_rng(1).integers(0, 256, (200, 300, 3), dtype=np.uint8)  # ~180 kB as PNG
+    results = ResultFiles(tmp_path, max_bytes=200_000)  # the default minimum age: minutes
+    first, second = results.save(noise, "edited"), results.save(noise, "edited")
+    assert Path(first).is_file() and Path(second).is_file()  # over the cap, but just made: kept
+    old = time.time() - results.min_age - 1
+    os.utime(first, (old, old))
+    results.save(noise, "edited")
+    assert not Path(first).exists() and Path(second).is_file()  # the oldest old enough goes first
+    os.utime(second, (time.time() - results.max_age - 1,) * 2)
+    results.prune()
+    assert not Path(second).exists()  # past the maximum age, whatever the total
