@@ -57,26 +57,6 @@ def aligned_astronaut():
     return image, landmarks, thin_lines(soft_edges(image, get_detector("gradient")))
 
 
-def flat_png(path: Path, width: int, height: int, grey: int = 128) -> Path:
-    """A one-colour grey PNG of any size, written row by row: a few hundred KB on disk for
-    a picture of many gigapixels (a decompression bomb) without holding it in memory."""
-    import struct
-    import zlib
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
-
-    row = b"\x00" + bytes([grey]) * width  # filter byte, then the pixels
-    packer = zlib.compressobj(9)
-    body = bytearray()
-    for _ in range(height):
-        body += packer.compress(row)
-    body += packer.flush()
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
-    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", bytes(body)) + chunk(b"IEND", b""))
-    return path
-
-
 def free_port() -> int:
     import socket
 
@@ -85,42 +65,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class RunningApp:
-    def __init__(self, url: str, log: Path, pid: int):
-        self.url, self.log, self.pid = url, log, pid
-
-
 @contextlib.contextmanager
 def running_app(folder: Path, **env: str):
-    """`python app.py` as users start it, on a free loopback port, with `env` added to the
-    environment; its log in `folder`. Stopped on exit."""
-    import os
-    import subprocess
-    import sys
-    import time
+    """`python app.py` as users start it (webapp.loadtest.started_app), on a free loopback
+    port; a start that fails fails the test with the server's log."""
+    from webapp.loadtest import started_app
 
-    root = Path(__file__).resolve().parent.parent
-    port = free_port()
-    full_env = dict(os.environ, GRADIO_SERVER_PORT=str(port), GRADIO_ANALYTICS_ENABLED="False", HF_HUB_OFFLINE="1")
-    full_env.pop("GRADIO_SERVER_NAME", None)
-    full_env.pop("SKETCHFACE_WEIGHTS_REPO", None)
-    full_env.update(env)
-    log = folder / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen([sys.executable, "app.py"], cwd=root, env=full_env, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 120
-        while "Running on local URL" not in log.read_text():
-            if proc.poll() is not None:
-                pytest.fail(f"app exited with {proc.returncode}:\n{log.read_text()}")
-            if time.time() > deadline:
-                pytest.fail(f"app did not start in 120 s:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield RunningApp(f"http://127.0.0.1:{port}/", log, proc.pid)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        with started_app(folder, **env) as app:
+            yield app
+    except RuntimeError as exc:  # the app did not start: its log says why
+        pytest.fail(str(exc))

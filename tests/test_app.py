@@ -20,7 +20,8 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from conftest import RunningApp, free_port, running_app
+from conftest import free_port, running_app
+from webapp.loadtest import RunningApp
 from webapp import Handlers, Service
 from inpaint.inputs import read_hints, read_inputs, read_marks
 
@@ -109,6 +110,24 @@ def test_bad_input_gets_a_plain_error_and_the_next_request_works(client, files, 
     assert message in str(error.value)
     assert "/tmp" not in str(error.value)  # names the user's file, not the server's temp path
     check_edit(edit(client, files, align=False), files)
+
+
+def test_messages_keep_file_names_as_typed_and_a_whole_photo_mask_is_warned_about(client, files, tmp_path):
+    from gradio_client import handle_file
+    from gradio_client.exceptions import AppError
+
+    data = files["photo"].read_bytes()
+    (tmp_path / "truncated.png").write_bytes(data[: len(data) // 2])
+    with pytest.raises(AppError) as error:
+        edit(client, dict(files, truncated=tmp_path / "truncated.png"), image="truncated")
+    assert str(error.value).startswith("truncated.png: truncated or corrupt image")
+    Image.new("L", (120, 90), 255).save(tmp_path / "all.png")
+    layer = np.zeros((90, 120, 4), np.uint8)
+    layer[...] = (255, 255, 255, 178)
+    Image.fromarray(layer, "RGBA").save(tmp_path / "all_layer.png")
+    value = {"background": handle_file(files["photo"]), "composite": None, "layers": [handle_file(tmp_path / "all_layer.png")]}
+    _, _, status = client.predict(value, 0.5, False, api_name="/run_canvas")
+    assert "⚠️ the mask covers 100% of the photo" in status
 
 
 def test_mask_of_another_shape_is_refused(client, files, tmp_path):

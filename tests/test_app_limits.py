@@ -4,6 +4,7 @@ that were never uploaded and payloads of the wrong shape; results kept on disk w
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 from pathlib import Path
 
 import httpx
@@ -11,7 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import flat_png, running_app
+from conftest import running_app
+from webapp.loadtest import flat_png
 
 CANVAS_LIMIT = "the limit is 4096 px on a side and 50 MP"
 
@@ -28,8 +30,7 @@ def server(tmp_path_factory):
     cache = folder / "gradio-cache"
     with running_app(folder, GRADIO_TEMP_DIR=str(cache), SKETCHFACE_RESULTS_MB="3",
                      SKETCHFACE_RESULTS_MIN_AGE="0") as app:
-        app.cache = cache
-        yield app
+        yield SimpleNamespace(url=app.url, pid=app.pid, log=app.log, cache=cache)
 
 
 class Api:
@@ -108,10 +109,13 @@ def test_client_mistakes_get_a_plain_message_not_an_empty_error(server):
         ("edit", ["nonsense"], "do not fit this endpoint"),
         ("photo_edges", [None], "Upload a photo first"),
         ("face_part", [None, "Mouth"], "Upload a photo first"),
+        ("load_example", ["x"], "do not fit this endpoint"),
+        ("brush_for", ["Lasers"], "not in the list of choices"),
     ]
     for name, data, expected in cases:
         event, message = api.call(name, data)
         assert event == "error" and message and expected in message, (name, message)
+    assert api.call("example_layers", ["no such example"]) == ("complete", ["", "", "", ""])
     assert "Traceback" not in server.log.read_text()
 
 
@@ -158,3 +162,16 @@ def test_the_cap_never_takes_a_result_younger_than_the_minimum_age(tmp_path):
     os.utime(second, (time.time() - results.max_age - 1,) * 2)
     results.prune()
     assert not Path(second).exists()  # past the maximum age, whatever the total
+
+
+def test_a_short_load_test_answers_every_request_correctly(tmp_path):
+    """webapp.loadtest, short: two clients for 20 s mixing good edits, canvas runs, a text
+    file, a bomb and an empty mask; nothing wrong, nothing lost (docs/benchmarks.md has the long runs)."""
+    from webapp import loadtest
+
+    report = tmp_path / "load.json"
+    assert loadtest.main(["--clients", "2", "--seconds", "20", "--max-requests", "40", "--json", str(report)]) == 0
+    result = json.loads(report.read_text())
+    assert set(result["kinds"]) == set(loadtest.KINDS)
+    assert all(k["wrong"] == 0 and k["lost"] == 0 for k in result["kinds"].values())
+    assert result["rss_peak_mb"] - result["rss_after_warm_up_mb"] < 400

@@ -55,7 +55,8 @@ class GuardedBlocks(gr.Blocks):
     async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
-        except gr.Error:
+        except gr.Error as exc:  # a component refused the value (a Radio choice that is not one): the client's doing
+            exc.print_exception = False
             raise
         except InvalidPathError:
             raise gr.Error("A file in the request is not one uploaded to this app: upload it first "
