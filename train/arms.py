@@ -48,14 +48,15 @@ class Study:
     arms: tuple[Arm, ...] = field(default_factory=tuple)
 
 
-def read_study(path: Path) -> Study:
-    """The arms file: `base`, optional `init`, and `[arms.NAME]` tables with `why` and `overrides`."""
+def read_study(path: Path, base: str | None = None) -> Study:
+    """The arms file: `base`, optional `init`, and `[arms.NAME]` tables with `why` and
+    `overrides`; `base` replaces the file's (the same arms on a GPU recipe)."""
     data = tomllib.loads(path.read_text())
     arms = tuple(Arm(name, table.get("why", ""), tuple(table.get("overrides", ())))
                  for name, table in data.get("arms", {}).items())
     if not arms:
         raise ValueError(f"{path}: no [arms.NAME] tables")
-    base = data.get("base")
+    base = base or data.get("base")
     if not base:
         raise ValueError(f"{path}: no base recipe")
     for arm in arms:  # every arm's recipe must parse before anything starts
@@ -83,8 +84,11 @@ def fit_command(study: Study, arm: Arm, args: argparse.Namespace, steps: int) ->
                "--out", str(run), "--steps", str(steps)]
     if (run / "last.pt").is_file():
         command.append("--resume")
-    elif study.init:
-        command += ["--init", str(ROOT / study.init if not Path(study.init).is_absolute() else study.init)]
+    else:
+        init = start_from(study.init, arm.name, ".safetensors")
+        command += ["--init", str(init)] if init else []
+        disc = start_from(args.init_disc, arm.name, ".disc.safetensors")
+        command += ["--init-disc", str(disc)] if disc else []
     if args.threads:
         command += ["--threads", str(args.threads)]
     if args.minutes:
@@ -92,6 +96,18 @@ def fit_command(study: Study, arm: Arm, args: argparse.Namespace, steps: int) ->
     if args.vgg:
         command += ["--vgg", args.vgg]
     return command + ["--device", args.device] + list(arm.overrides) + list(args.set)
+
+
+def start_from(source: str | Path | None, arm: str, suffix: str) -> Path | None:
+    """A weights file every arm starts from, or a folder of one per arm (ARM + suffix, as a
+    burst brings them back); None when there is none for this arm."""
+    if not source:
+        return None
+    path = Path(source) if Path(source).is_absolute() else ROOT / source
+    if path.is_dir():
+        own = path / f"{arm}{suffix}"
+        return own if own.is_file() else None
+    return path
 
 
 def last_progress(log: Path) -> tuple[int, float] | None:
@@ -139,7 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--data", required=True, type=Path, help="the prepared cache")
     p.add_argument("--out", required=True, type=Path, help="folder of the arms' run folders")
     p.add_argument("--images", type=int, default=9000, help="train each arm until it has seen this many images")
-    p.add_argument("--init", help="weights every new arm starts from (default: the arms file's `init`)")
+    p.add_argument("--base", help="the recipe every arm builds on (default: the arms file's `base`)")
+    p.add_argument("--init", help="weights every new arm starts from, or a folder of ARM.safetensors (default: the "
+                                  "arms file's `init`)")
+    p.add_argument("--init-disc", help="a folder of ARM.disc.safetensors: each new arm's discriminator starts there")
     p.add_argument("--only", help="comma-separated arm names (default: all)")
     p.add_argument("--threads", type=int, help="torch CPU threads per arm")
     p.add_argument("--minutes", type=float, help="stop every arm after this much time (it saves; rerun to resume)")
@@ -149,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="train.fit --device for every arm")
     args = p.parse_args(argv)
     try:
-        study = read_study(args.arms)
+        study = read_study(args.arms, args.base)
     except (ValueError, OSError, tomllib.TOMLDecodeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
-# Train on a lent GPU for a few minutes and bring the weights back (issue 20, item 6).
+# The burst kit: train two or three recipe arms side by side on a lent GPU for a few minutes,
+# and bring back each arm's generator and discriminator (fp16) and its in-loop validation.
 #
 # Here, once per cache:   python -m train.pack --cache ~/.cache/sketchface/data/faces256-aligned-hed --out .pack
 # Then with the device tool: run(command="bash train/device_run.sh", carry=[".pack"], timeout_s=600)
+# A second call on the still-warm machine with RESUME=1 continues the same runs.
 #
-# On the device: unpack the faces, fine-tune the shipped weights with the sharp-gpu recipe
-# for $MINUTES (default 7), export fp16 weights, and leave in $OUT: sharp.safetensors,
-# sharp.json, validation.jsonl (the in-loop measures), samples.png and train.log.
-# Extra arguments go to train.fit (recipe overrides, --steps). Tested on the CPU by
-# tests/test_train_pack.py with PYTHON, RECIPE and a tiny model.
+# On the device: unpack the faces, run `train.arms` (ARMS, the arms file; ONLY, which arms;
+# BASE, the recipe they build on) for $MINUTES from $INIT (a weights file, or a folder of
+# ARM.safetensors from an earlier burst, with ARM.disc.safetensors beside them, so the
+# adversarial game goes on where it stopped), then leave in $OUT: ARM.safetensors (fp16) and
+# ARM.disc.safetensors per arm, validation.jsonl (every arm's in-loop validation, with its
+# name) and arms.md (img/s and the last validation per arm): 8 files for three arms, the
+# device's limit. The log is the command's output. Extra arguments go to train.arms (e.g.
+# --set key=value).
+# Needs only PyTorch, OpenCV, NumPy and safetensors there. Tested on the CPU by
+# tests/test_train_pack.py with PYTHON, a CPU base recipe and a tiny model.
 set -euo pipefail
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
@@ -16,17 +23,27 @@ MINUTES=${MINUTES:-7}
 OUT=${OUT:-/tmp/sketchface-device-out}
 WORK=${WORK:-/tmp/sketchface-device}
 INIT=${INIT:-checkpoints/default.safetensors}
-rm -rf "$WORK"
-mkdir -p "$WORK" "$OUT"
+ARMS=${ARMS:-train/recipes/arms/ink.toml}
+BASE=${BASE:-sharp-gpu}
+PACK=${PACK:-.pack}
 cd "$(dirname "$0")/.."
+if [ "${RESUME:-0}" != 1 ]; then rm -rf "$WORK"; fi
+mkdir -p "$WORK" "$OUT"
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-"$PYTHON" -m train.pack --unpack "${PACK:-.pack}" --out "$WORK/cache"
-"$PYTHON" -m train.fit --data "$WORK/cache" --recipe "${RECIPE:-sharp-gpu}" --out "$WORK/run" --init "$INIT" \
-  --vgg "${PACK:-.pack}/vgg.safetensors" --minutes "$MINUTES" "$@" > "$OUT/train.log" 2>&1 \
-  || { tail -n 40 "$OUT/train.log"; exit 1; }
-grep -v "it/s\]\|step/s\]" "$OUT/train.log" | tail -n 15 || true
-"$PYTHON" -m train.export "$WORK/run" --out "$OUT/sharp.safetensors" --dtype float16
-cp "$WORK/run/validation.jsonl" "$OUT/" 2>/dev/null || true
-last=$(ls "$WORK/run/samples/"*.png 2>/dev/null | tail -n 1 || true)
-[ -n "$last" ] && cp "$last" "$OUT/samples.png"
+[ -f "$WORK/cache/meta.json" ] || "$PYTHON" -m train.pack --unpack "$PACK" --out "$WORK/cache"
+disc_args=()
+[ -d "$INIT" ] && disc_args=(--init-disc "$INIT")
+"$PYTHON" -m train.arms "$ARMS" --base "$BASE" --data "$WORK/cache" --out "$WORK/runs" --init "$INIT" \
+  "${disc_args[@]}" --vgg "$PACK/vgg.safetensors" --minutes "$MINUTES" --images "${IMAGES:-100000000}" \
+  ${ONLY:+--only "$ONLY"} --report 60 "$@" 2>&1 | tail -n 60
+: > "$OUT/validation.jsonl"
+for run in "$WORK"/runs/*/; do
+  arm=$(basename "$run")
+  [ -f "$run/last.pt" ] || continue
+  "$PYTHON" -m train.export "$run" --out "$OUT/$arm.safetensors" --dtype float16 > /dev/null
+  "$PYTHON" -m train.export "$run" --discriminator --out "$OUT/$arm.disc.safetensors" > /dev/null || true
+  [ -f "$run/validation.jsonl" ] && sed "s/^{/{\"arm\": \"$arm\", /" "$run/validation.jsonl" >> "$OUT/validation.jsonl"
+  rm -f "$OUT/$arm.json"  # its record is also in the weights' header; $OUT takes 8 files
+done
+cp "$WORK/runs/arms.md" "$OUT/" 2>/dev/null || true
 ls -la "$OUT"

@@ -2,9 +2,12 @@
 
     python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
     python -m train.export WEIGHTS.safetensors --out checkpoints/NAME.safetensors [--dtype int8]
+    python -m train.export RUN_DIR --discriminator --out NAME.disc.safetensors
 
 The second form re-stores exported weights (e.g. a GPU burst's fp16 file) in another
-storage dtype, keeping their training record.
+storage dtype, keeping their training record. The third writes the run's discriminator
+(fp16), so that a later run (`train.fit --init-disc`) continues the adversarial game where
+this one stopped instead of starting against a fresh discriminator.
 """
 from __future__ import annotations
 
@@ -59,6 +62,20 @@ def restore(weights: Path, out: Path, dtype: str = "int8") -> Path:
     return save_checkpoint(build_generator(checkpoint).eval(), out, training=training, dtype=dtype)
 
 
+def export_discriminator(run_dir: Path, out: Path) -> Path:
+    """The run's discriminator as fp16 safetensors, with its width in the header."""
+    from safetensors.torch import save_file
+
+    state = load_state(run_dir)
+    if state is None or not state.get("disc"):
+        raise ValueError(f"{run_dir}: no discriminator in its training state (an L1-only recipe?)")
+    recipe = Recipe.from_dict(state["recipe"])
+    tensors = {k: v.half().contiguous() for k, v in state["disc"].items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    save_file(tensors, str(out), metadata={"disc_width": str(recipe.loss.disc_width), "step": str(state["step"])})
+    return out
+
+
 def lineage(state: dict, training: dict) -> dict:
     """For a run started with `--init`: the weights it grew from, and totals over every stage."""
     init = state.get("init")
@@ -80,8 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--dtype", default="int8", choices=DTYPES,
                    help="storage: int8 kernels with per-channel scales (default; the shipped form), float16 or float32")
     p.add_argument("--raw", action="store_true", help="export the raw generator instead of its EMA")
+    p.add_argument("--discriminator", action="store_true", help="export the run's discriminator (fp16) instead")
     args = p.parse_args(argv)
     try:
+        if args.discriminator:
+            path = export_discriminator(args.run_dir, args.out)
+            print(f"wrote {path}")
+            return 0
         if args.run_dir.suffix == ".safetensors":
             if args.raw:
                 raise ValueError("--raw applies to a run directory, not to exported weights")

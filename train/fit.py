@@ -52,6 +52,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--steps", type=int, help="train until this step (overrides optim.steps)")
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--init", type=Path, help="a new run starts from these exported weights (.safetensors)")
+    p.add_argument("--init-disc", type=Path,
+                   help="a new run's discriminator starts from these weights (train.export --discriminator)")
     p.add_argument("--device", default="auto", help="cpu, cuda, or auto")
     p.add_argument("--threads", type=int, help="torch CPU threads (1 avoids OpenMP stalls on a busy machine)")
     p.add_argument("--vgg", default="auto",
@@ -275,6 +277,16 @@ def main(argv: list[str] | None = None) -> int:
         ema.load_state_dict(weights)
         init = {"file": args.init.name, "training": checkpoint.meta.get("training") or {}}
         log.info("new run initialised from %s", args.init)
+    if not state and args.init_disc is not None:
+        if disc is None:
+            raise SystemExit(f"--init-disc {args.init_disc}: this recipe has no discriminator (loss.adversarial = 0)")
+        from safetensors.torch import load_file
+
+        try:
+            disc.load_state_dict({k: v.float() for k, v in load_file(str(args.init_disc)).items()})
+        except (RuntimeError, OSError) as exc:
+            raise SystemExit(f"--init-disc {args.init_disc}: {str(exc).splitlines()[0]}") from None
+        log.info("discriminator initialised from %s", args.init_disc)
 
     g_model = DistributedDataParallel(generator) if world > 1 else generator
     d_model = DistributedDataParallel(disc) if world > 1 and disc is not None else disc
