@@ -5,7 +5,7 @@
 The public-domain astronaut is scaled up `--scale` times (bicubic), as a large portrait,
 so the 256-px frame samples her face at about 1/scale and the fill is scaled up on its way
 back. The "smile" example's mask and sketch are scaled with it; the same edit is run with
-the detail step off and on (`Editor(detail=...)`), unguided and sketched, and a crop
+the detail step off and on (`Editor.with_options(detail=...)`), unguided and sketched, and a crop
 around the mouth is shown at full resolution (pixels 1:1, nothing resampled).
 """
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     loaded = Editor.load(args.weights)
-    editors = {on: Editor(loaded.engine_impl, detail=on) for on in (False, True)}
+    editors = {on: loaded.with_options(detail=on) for on in (False, True)}
     photo = np.asarray(Image.open(HERE / "astronaut.png").convert("RGB"))
     big = cv2.resize(photo, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_CUBIC)
     size = big.shape[1::-1]

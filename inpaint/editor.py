@@ -18,6 +18,7 @@ from PIL import Image
 
 from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
+from .generator import GeneratorConfig
 from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_to_frame, to_frame
 from .framing import plan_frame
 from .hints import follow_colour_hints
@@ -86,6 +87,18 @@ class Editor:
     def model_name(self) -> str:
         return self.engine_impl.name
 
+    @property
+    def network_config(self) -> GeneratorConfig | None:
+        """The trained network's architecture (None for the classical fallback)."""
+        model = getattr(self.engine_impl, "model", None)
+        return None if model is None else model.config
+
+    def with_options(self, *, detail: bool | None = None, follow_hints: bool | None = None) -> "Editor":
+        """The same loaded engine with other post-network steps (for benchmarks that compare them)."""
+        return Editor(self.engine_impl, self.max_side, self.max_pixels, self.warning,
+                      self.detail if detail is None else detail,
+                      self.follow_hints if follow_hints is None else follow_hints)
+
     @classmethod
     def load(
         cls,
@@ -95,19 +108,22 @@ class Editor:
         cache_dir: str | Path | None = None,
         max_side: int = DEFAULT_MAX_SIDE,
         max_pixels: int = DEFAULT_MAX_PIXELS,
+        detail: bool = True,
+        follow_hints: bool = True,
     ) -> "Editor":
         """weights: None (checkpoints/default, then the Hub repo in $SKETCHFACE_WEIGHTS_REPO,
         then the Telea fallback), a .safetensors path, or "hub:owner/name". An explicit
-        choice that cannot be loaded raises WeightsError; only "nothing found" falls back."""
+        choice that cannot be loaded raises WeightsError; only "nothing found" falls back.
+        `detail` and `follow_hints` switch the paste-back's detail step and the colour-hint step."""
         path, reason = resolve_weights(weights, cache_dir)
         if path is None:
             warning = FALLBACK_WARNING + reason
             log.warning(warning)
-            return cls(TeleaEngine(), max_side, max_pixels, warning)
+            return cls(TeleaEngine(), max_side, max_pixels, warning, detail, follow_hints)
         checkpoint = read_checkpoint(path)
         engine = PConvEngine(build_generator(checkpoint), checkpoint.name, device)
         log.info("loaded %s from %s", checkpoint.name, checkpoint.source)
-        return cls(engine, max_side, max_pixels)
+        return cls(engine, max_side, max_pixels, detail=detail, follow_hints=follow_hints)
 
     def edit(
         self,

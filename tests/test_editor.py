@@ -257,3 +257,13 @@ def test_sketch_and_colour_steer_the_hole_only(net_editor):
     feather = info.feather
     assert (plain[mask > 127] != guided[mask > 127]).any()
     assert_untouched_outside(Image.fromarray(guided), image, mask, feather)
+
+
+def test_the_post_network_steps_are_chosen_where_the_editor_is_loaded():
+    from inpaint import Editor
+
+    editor = Editor.load(detail=False, follow_hints=False)
+    assert (editor.detail, editor.follow_hints) == (False, False)
+    other = editor.with_options(detail=True)
+    assert (other.detail, other.follow_hints) == (True, False) and other.model_name == editor.model_name
+    assert editor.network_config is None or editor.network_config.width > 0

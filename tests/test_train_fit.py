@@ -148,7 +148,7 @@ def test_init_may_switch_the_decoder_to_bilinear_steps_but_not_the_shapes(cache,
     _fit(cache, tmp_path / "bilinear", 1, "--init", str(weights), overrides=["model.upsample=bilinear"])
     export.main([str(tmp_path / "bilinear"), "--out", str(tmp_path / "b.safetensors")])
     assert json.loads((tmp_path / "b.json").read_text())["config"]["upsample"] == "bilinear"
-    assert Editor.load(tmp_path / "b.safetensors").engine_impl.model.config.upsample == "bilinear"
+    assert Editor.load(tmp_path / "b.safetensors").network_config.upsample == "bilinear"
     with pytest.raises(SystemExit, match="architecture"):
         _fit(cache, tmp_path / "wider", 0, "--init", str(weights), overrides=["width=0.25"])
 
@@ -171,7 +171,7 @@ def test_init_may_take_the_sketch_out_of_the_finest_levels(cache, tmp_path):
             assert torch.equal(after[key], value[:, : after[key].shape[1]])
         else:
             assert torch.equal(after[key], value), key
-    assert Editor.load(tmp_path / "c.safetensors").engine_impl.model.config.sketch_from == 2
+    assert Editor.load(tmp_path / "c.safetensors").network_config.sketch_from == 2
 
 
 def test_training_curves_are_plotted_from_tensorboard(cache, tmp_path):

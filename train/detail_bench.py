@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     from .data import list_images
 
     loaded = Editor.load(args.weights)
-    editors = {detail: Editor(loaded.engine_impl, detail=detail) for detail in (False, True)}
+    editors = {detail: loaded.with_options(detail=detail) for detail in (False, True)}
     detector = get_detector("gradient")
     photos = [astronaut()] + [to_rgb(path) for path in list_images(args.data)[: args.limit]]
     rows: dict[tuple, list[dict]] = defaultdict(list)

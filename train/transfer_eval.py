@@ -61,14 +61,11 @@ def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
 
 
 def run(editor, faces, seed: int = 0) -> dict:
-    from inpaint import Editor
-
     rng = np.random.default_rng(seed)
     keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES)) for m in MEASURES]
     rows = {part: {key: [] for key in keys} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
-    network_editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=editor.detail,
-                            follow_hints=False)  # the colour moves of the network alone
+    network_editor = editor.with_options(follow_hints=False)  # the colour moves of the network alone
     for a, b in zip(faces[0::2], faces[1::2]):
         (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
         for part in PARTS:
@@ -173,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
 
     torch.set_num_threads(args.threads)
     try:
-        editor = Editor.load(args.weights)
-        editor = Editor(editor.engine_impl, editor.max_side, editor.max_pixels, detail=not args.no_detail)
+        editor = Editor.load(args.weights, detail=not args.no_detail)
         detector = sketch.get_detector(None if args.edges == "auto" else args.edges)
         faces = load_faces(list_images(args.data), 2 * args.pairs, detector)
         if len(faces) < 2:
