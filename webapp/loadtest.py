@@ -203,9 +203,18 @@ def started_app(folder: Path, **env: str):
 
 def run(url: str, pid: int | None, files: dict[str, Path], clients: int, seconds: float, max_requests: int,
         results: Path | None) -> dict:
-    warm = Client(url, files)
-    for kind in KINDS:  # warm-up: every path once
-        warm.request(kind)
+    def warm_up(offset: int) -> None:
+        client = Client(url, files)
+        for k in range(len(KINDS)):
+            client.request(KINDS[(k + offset) % len(KINDS)])
+
+    # warm-up: every path once per client, the clients at once, so that each edit slot the
+    # server runs in parallel has made its first-time allocations before RSS is read
+    warmers = [threading.Thread(target=warm_up, args=(i,)) for i in range(clients)]
+    for thread in warmers:
+        thread.start()
+    for thread in warmers:
+        thread.join()
     after_warm_up = rss_mb(pid) if pid else float("nan")
     outcomes: list[Outcome] = []
     lock = threading.Lock()
