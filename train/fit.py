@@ -156,7 +156,8 @@ def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch,
         truth = 1.0 - batch["mismatched"]  # 0 where the sketch is another face's part: no truth in the hole
         terms = criterion(batch["image"], batch["valid"], pred, truth)
         if loss.follow > 0:
-            terms["follow"] = line_following(terms["comp"], batch["sketch"], hole, batch["mismatched"])
+            asked = torch.ones_like(truth) if loss.follow_oracle else batch["mismatched"]
+            terms["follow"] = line_following(terms["comp"], batch["sketch"], hole, asked)
             terms["total"] = terms["total"] + loss.follow * terms["follow"]
         if d_model is not None:
             terms.update(generator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], truth))
