@@ -137,7 +137,9 @@ def line_following(comp: torch.Tensor, sketch: torch.Tensor, hole: torch.Tensor,
     """1 − mean tanh(|∇ grey| / scale) on the sketch's pixels in the hole, averaged over the
     samples by `weight` (B). The gradient is a central difference, so it is large where the
     line is a *step* between two regions (the edge of a lip, a lid) and zero on the middle
-    of a thin dark stroke painted along the line: it asks for edges, not ink."""
+    of a thin dark stroke painted along the line. It can still be gamed: a stroke laid one
+    pixel beside the line puts a step on it (arm f of the ink study, docs/training-log.md),
+    so it is used only for samples without a truth, next to the adversarial term."""
     grey = comp.float().mean(1, keepdim=True)
     padded = F.pad(grey, (1, 1, 1, 1), mode="replicate")
     gx = padded[..., 1:-1, 2:] - padded[..., 1:-1, :-2]
