@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
-from train.transfer import PARTS, transfer_case, transfer_scores  # noqa: E402
+from train.transfer import PARTS, telea_fill, transfer_case, transfer_scores  # noqa: E402
 
 ZOOM = 2.0
 BULGES = ((slice(48, 68), (1.30, 1.25)), (slice(36, 42), (1.2, 1.25)), (slice(42, 48), (1.2, 1.25)))
@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         given[case.hole] = (0.55 * given[case.hole] + 0.45 * 255).astype(np.uint8)
         given[case.sketch] = (200, 30, 30)
         results = [np.asarray(e.edit(photo, case.hole, case.sketch, faithfulness=0.0, align=True)) for e in editors]
-        telea = cv2.inpaint(photo, case.hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)
+        telea = telea_fill(photo, case.hole)
         cells = [panel(given, box, f"{part}: hole + lines")]
         for label, result in [*zip(labels, results), ("OpenCV Telea", telea), ("real part pasted", case.ceiling)]:
             s = transfer_scores(result, photo, case)

@@ -7,6 +7,7 @@ since the pixels are turned upright), `save_image` writes them back.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -44,28 +45,6 @@ def bomb_refusal(exc: Image.DecompressionBombError, max_side: int = DEFAULT_MAX_
     found = re.search(r"\((\d+) pixels\)", str(exc))
     size = f"{int(found.group(1)) / 1e6:.0f} MP" if found else "far too large"
     return ValueError(f"image is {size}; {_limit(max_side, max_pixels)}")
-
-
-def check_file(source: str | os.PathLike | bytes | io.IOBase, max_side: int = DEFAULT_MAX_SIDE,
-               max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
-    """Refuse an image file by its header alone, before anything is decoded: oversized
-    (`check_size`), a decompression bomb, or not an image. Raises ValueError."""
-    name = str(source) if isinstance(source, (str, os.PathLike)) else "image"
-    if isinstance(source, bytes):
-        source = io.BytesIO(source)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(source) as img:
-                check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
-    except FileNotFoundError:
-        raise ValueError(f"{name}: no such file") from None
-    except UnidentifiedImageError:
-        raise ValueError(f"{name}: not an image (or a format Pillow cannot read)") from None
-    except Image.DecompressionBombError as exc:
-        raise bomb_refusal(exc, max_side, max_pixels) from None
-    except (OSError, SyntaxError) as exc:
-        raise ValueError(f"{name}: truncated or corrupt image ({exc})") from None
 
 
 def read_exif(img: Image.Image) -> tuple[Image.Exif | None, str]:
@@ -134,15 +113,12 @@ def save_image(img: Image.Image, path: str | os.PathLike, **options) -> None:
     img.save(path, **options)
 
 
-def open_image(
-    source: str | os.PathLike | bytes | io.IOBase,
-    max_side: int = DEFAULT_MAX_SIDE,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-) -> Image.Image:
-    """Open and fully decode an image file, refusing non-images, truncated files and
-    oversized ones (checked from the header, before decoding: no decompression bombs).
-    The result is turned upright by its EXIF orientation and keeps the file's `info` (ICC
-    profile, EXIF)."""
+@contextlib.contextmanager
+def opened(source: str | os.PathLike | bytes | io.IOBase, max_side: int = DEFAULT_MAX_SIDE,
+           max_pixels: int = DEFAULT_MAX_PIXELS):
+    """The image file opened lazily (header read, nothing decoded) and refused when it is
+    oversized (`check_size`); every failure of reading it, in the block too, becomes one
+    ValueError naming the file."""
     name = str(source) if isinstance(source, (str, os.PathLike)) else "image"
     if isinstance(source, bytes):
         source = io.BytesIO(source)
@@ -152,12 +128,7 @@ def open_image(
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(source) as img:
                 check_size(*img.size, max_side=max_side, max_pixels=max_pixels)
-                img.load()
-                frames = getattr(img, "n_frames", 1)
-                copy = img.copy()
-                if frames > 1:  # an animation or a multi-page file: its first frame is the photo
-                    copy.info[FRAMES_KEY] = frames
-                return upright(copy)
+                yield img
     except FileNotFoundError:
         raise ValueError(f"{name}: no such file") from None
     except IsADirectoryError:
@@ -168,6 +139,32 @@ def open_image(
         raise bomb_refusal(exc, max_side, max_pixels) from None
     except (OSError, SyntaxError) as exc:  # truncated or corrupt data
         raise ValueError(f"{name}: truncated or corrupt image ({exc})") from None
+
+
+def check_file(source: str | os.PathLike | bytes | io.IOBase, max_side: int = DEFAULT_MAX_SIDE,
+               max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
+    """Refuse an image file by its header alone, before anything is decoded: oversized, a
+    decompression bomb, or not an image. Raises ValueError."""
+    with opened(source, max_side, max_pixels):
+        pass
+
+
+def open_image(
+    source: str | os.PathLike | bytes | io.IOBase,
+    max_side: int = DEFAULT_MAX_SIDE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Image.Image:
+    """Open and fully decode an image file, refusing non-images, truncated files and
+    oversized ones (checked from the header, before decoding: no decompression bombs).
+    The result is turned upright by its EXIF orientation and keeps the file's `info` (ICC
+    profile, EXIF)."""
+    with opened(source, max_side, max_pixels) as img:
+        img.load()
+        frames = getattr(img, "n_frames", 1)
+        copy = img.copy()
+        if frames > 1:  # an animation or a multi-page file: its first frame is the photo
+            copy.info[FRAMES_KEY] = frames
+        return upright(copy)
 
 
 def as_image(source: Source, max_side: int = DEFAULT_MAX_SIDE, max_pixels: int = DEFAULT_MAX_PIXELS) -> ImageLike:

@@ -7,13 +7,12 @@ import json
 from types import SimpleNamespace
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import running_app
-from webapp.loadtest import flat_png
+from webapp.loadtest import GradioApi, flat_png
 
 CANVAS_LIMIT = "the limit is 4096 px on a side and 50 MP"
 
@@ -33,35 +32,11 @@ def server(tmp_path_factory):
         yield SimpleNamespace(url=app.url, pid=app.pid, log=app.log, cache=cache)
 
 
-class Api:
-    """Gradio's HTTP API as a client without gradio_client sees it."""
-
-    def __init__(self, url: str):
-        self.http = httpx.Client(base_url=url, timeout=120)
-
-    def upload(self, path: Path) -> dict:
-        with open(path, "rb") as handle:
-            [server_path] = self.http.post("/gradio_api/upload", files=[("files", (path.name, handle))]).json()
-        return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
-
+class Api(GradioApi):
     def call(self, name: str, data: list) -> tuple[str, object]:
-        """("complete", outputs) or ("error", the message), read from the event stream."""
-        reply = self.http.post(f"/gradio_api/call/{name}", json={"data": data})
-        assert reply.status_code == 200, reply.text
-        event = None
-        with self.http.stream("GET", f"/gradio_api/call/{name}/{reply.json()['event_id']}") as stream:
-            for line in stream.iter_lines():
-                if line.startswith("event:"):
-                    event = line.split(":", 1)[1].strip()
-                elif line.startswith("data:") and event in ("complete", "error"):
-                    payload = json.loads(line.split(":", 1)[1])
-                    return event, payload.get("error") if event == "error" else payload
-        raise AssertionError(f"{name}: no result event")
-
-    def endpoints(self) -> dict[str, list[int]]:
-        """Every endpoint with a server function the page registers, by name, with its input ids."""
-        config = self.http.get("/config").json()
-        return {d["api_name"]: d["inputs"] for d in config["dependencies"] if d.get("backend_fn")}
+        event, payload = super().call(name, data)
+        assert event in ("complete", "error"), (name, event, payload)
+        return event, payload
 
 
 def rss_mb(pid: int, key: str = "VmRSS") -> float:

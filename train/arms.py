@@ -201,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = []
     try:
         while processes:
-            time.sleep(min(args.report, 5.0) if args.report < 5 else args.report)
+            time.sleep(args.report)
             for name, (process, log) in list(processes.items()):
                 progress = last_progress(args.out / name / "train.log")
                 if progress:

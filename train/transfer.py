@@ -69,6 +69,14 @@ def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -
             "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink}
 
 
+TELEA_RADIUS = 5  # as train.evaluate and the app's fallback
+
+
+def telea_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """OpenCV's Telea over the hole: the sketch-blind reference of the transfer measures."""
+    return cv2.inpaint(image, hole.astype(np.uint8) * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
+
+
 def lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     """The median RGB of the lips (outer lip polygon minus the inner one)."""
     shape = image.shape[:2]

@@ -20,16 +20,14 @@ import json
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from . import quality
-from .transfer import PARTS, colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
+from .transfer import PARTS, colour_dabs, colour_move, lip_colour, telea_fill, transfer_case, transfer_scores
 
 GREEN = np.array([40.0, 170.0, 70.0])
 MEASURES = ("f1", "sharpness", "structure", "ink")
 REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
-TELEA_RADIUS = 5  # as train.evaluate and the app's fallback
 
 
 def load_faces(paths: list[Path], count: int, detector) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
@@ -70,7 +68,7 @@ def run(editor, faces, seed: int = 0) -> dict:
         (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
         for part in PARTS:
             case = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, part)
-            telea = cv2.inpaint(image_a, case.hole.astype(np.uint8) * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
+            telea = telea_fill(image_a, case.hole)
             results = {"": _edit(editor, image_a, case.hole, case.sketch), "ceiling_": case.ceiling,
                        "telea_": telea, "unedited_": image_a}
             for prefix, result in results.items():

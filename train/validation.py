@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import math
 
-import cv2
 import numpy as np
 import torch
 
 from .data import CacheSource
 from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
-from .transfer import PARTS, colour_dabs, colour_move, lip_colour, part_hole, transfer_case, transfer_scores
+from .transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
+                       transfer_scores)
 from . import quality
 
 
@@ -67,8 +67,7 @@ class Validation:
         self.ceiling_f1 = quality.nanmean(transfer_scores(c.ceiling, im, c)["f1"]
                                           for c, im in zip(self.cases, self.images))
         self.references = {}  # what a sketch-blind fill and the face as it was score on the transfer
-        for name, fill in (("telea", lambda im, c: cv2.inpaint(im, c.hole.astype(np.uint8) * 255, 5, cv2.INPAINT_TELEA)),
-                           ("unedited", lambda im, c: im)):
+        for name, fill in (("telea", lambda im, c: telea_fill(im, c.hole)), ("unedited", lambda im, c: im)):
             scores = [transfer_scores(fill(im, c), im, c) for c, im in zip(self.cases, self.images)]
             for key in ("structure", "ink"):
                 self.references[f"transfer_{key}_{name}"] = quality.nanmean(x[key] for x in scores)

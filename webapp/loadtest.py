@@ -83,26 +83,23 @@ def make_inputs(folder: Path) -> dict[str, Path]:
     return files
 
 
-class Client:
-    def __init__(self, url: str, files: dict[str, Path]):
+class GradioApi:
+    """Gradio's HTTP API as any client sees it, without gradio_client: upload, call, and the
+    outcome read from the event stream (a failed job arrives as an event on HTTP 200)."""
+
+    def __init__(self, url: str):
         self.http = httpx.Client(base_url=url, timeout=300)
-        self.files = files
-        self.photo = np.asarray(Image.open(files["photo"]).convert("RGB"))
-        hole = np.asarray(Image.open(files["mask"])) > 127
-        import cv2
 
-        self.far = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5) > FAR
-
-    def upload(self, name: str) -> dict:
-        path = self.files[name]
+    def upload(self, path: Path) -> dict:
         with open(path, "rb") as handle:
             [server_path] = self.http.post("/gradio_api/upload", files=[("files", (path.name, handle))]).json()
         return {"path": server_path, "orig_name": path.name, "meta": {"_type": "gradio.FileData"}}
 
     def call(self, name: str, data: list) -> tuple[str, object]:
+        """("complete", outputs), ("error", the message), or ("http" / "lost", what went wrong)."""
         reply = self.http.post(f"/gradio_api/call/{name}", json={"data": data})
         if reply.status_code != 200:
-            return "http", f"HTTP {reply.status_code}"
+            return "http", f"HTTP {reply.status_code}: {reply.text[:200]}"
         event = None
         with self.http.stream("GET", f"/gradio_api/call/{name}/{reply.json()['event_id']}") as stream:
             for line in stream.iter_lines():
@@ -112,6 +109,27 @@ class Client:
                     payload = json.loads(line.split(":", 1)[1])
                     return event, (payload.get("error") if event == "error" else payload)
         return "lost", "the event stream ended without a result"
+
+    def endpoints(self) -> dict[str, list[int]]:
+        """Every endpoint with a server function the page registers, by name, with its input ids."""
+        config = self.http.get("/config").json()
+        return {d["api_name"]: d["inputs"] for d in config["dependencies"] if d.get("backend_fn")}
+
+
+class Client(GradioApi):
+    """One load-test client: the request kinds over the inputs of `make_inputs`."""
+
+    def __init__(self, url: str, files: dict[str, Path]):
+        super().__init__(url)
+        self.files = files
+        self.photo = np.asarray(Image.open(files["photo"]).convert("RGB"))
+        hole = np.asarray(Image.open(files["mask"])) > 127
+        import cv2
+
+        self.far = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5) > FAR
+
+    def upload(self, name: str | Path) -> dict:
+        return super().upload(self.files[name] if isinstance(name, str) else name)
 
     def check_result(self, file: dict) -> str:
         """'' when the result is right: the photo's size, pixels far from the mask unchanged."""
