@@ -132,7 +132,7 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     info = done.info
     for warning in info.warnings:
         tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
-    return f"{out_path} ({info.engine}, {info.path}, {sum(info.ms.values()):.0f} ms)"
+    return f"{out_path} ({info.model_name}, {info.path}, {sum(info.ms.values()):.0f} ms)"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
-from .generator import GeneratorConfig
+from .generator import GeneratorConfig, SketchPConvUNet
 from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_to_frame, to_frame
 from .framing import plan_frame
 from .hints import follow_colour_hints
@@ -38,7 +38,7 @@ FALLBACK_WARNING = (
 class EditInfo:
     """What one edit() did, for logs and the app's status line."""
 
-    engine: str
+    model_name: str  # the weights' name, or "opencv-telea" for the classical fallback
     path: str  # "full", "crop" or "aligned"
     note: str = ""
     frame_scale: float = 1.0
@@ -71,7 +71,7 @@ class Editor:
         detail: bool = True,
         follow_hints: bool = True,
     ):
-        self.engine_impl = engine
+        self._engine = engine
         self.max_side = max_side
         self.max_pixels = max_pixels
         self.warning = warning
@@ -79,25 +79,52 @@ class Editor:
         self.follow_hints = follow_hints  # the fill shifted toward the colour hints (inpaint/hints.py)
 
     @property
-    def engine(self) -> str:
+    def kind(self) -> str:
         """"pconv" when a trained network runs, "telea" for the classical fallback."""
-        return self.engine_impl.kind
+        return self._engine.kind
 
     @property
     def model_name(self) -> str:
-        return self.engine_impl.name
+        return self._engine.name
+
+    @property
+    def resolution(self) -> int:
+        """The side of the frame the engine fills."""
+        return self._engine.resolution
 
     @property
     def network_config(self) -> GeneratorConfig | None:
         """The trained network's architecture (None for the classical fallback)."""
-        model = getattr(self.engine_impl, "model", None)
+        model = getattr(self._engine, "model", None)
         return None if model is None else model.config
 
     def with_options(self, *, detail: bool | None = None, follow_hints: bool | None = None) -> "Editor":
         """The same loaded engine with other post-network steps (for benchmarks that compare them)."""
-        return Editor(self.engine_impl, self.max_side, self.max_pixels, self.warning,
+        return Editor(self._engine, self.max_side, self.max_pixels, self.warning,
                       self.detail if detail is None else detail,
                       self.follow_hints if follow_hints is None else follow_hints)
+
+    @classmethod
+    def from_network(cls, network: SketchPConvUNet, name: str = "network", *, serving: bool = True,
+                     detail: bool = True, follow_hints: bool = True) -> "Editor":
+        """An editor around a network in memory (a run's EMA, a candidate being judged). With
+        `serving` it runs a folded copy, as `load` does; without, the module itself on its own
+        device, in whatever mode the caller set (the in-loop validation of a training run)."""
+        return cls(PConvEngine(network, name, serving=serving), detail=detail, follow_hints=follow_hints)
+
+    @classmethod
+    def telea(cls, resolution: int = 512, *, detail: bool = True, follow_hints: bool = True) -> "Editor":
+        """The classical fallback on purpose: OpenCV's Telea fill in a `resolution`-px frame,
+        which ignores sketches (a baseline for the benchmarks)."""
+        return cls(TeleaEngine(resolution), detail=detail, follow_hints=follow_hints)
+
+    def fill_frames(self, frames: list[FrameInputs]) -> list[np.ndarray]:
+        """The frame-scale steps of `edit` on frames already sampled (one size and level):
+        the engine's fill with the known pixels kept, then the colour-hint step."""
+        filled = self._engine.predict_batch(frames)
+        if not self.follow_hints:
+            return filled
+        return [follow_colour_hints(out, f.hole, f.color, f.color_mask) for out, f in zip(filled, frames)]
 
     @classmethod
     def load(
@@ -150,7 +177,7 @@ class Editor:
         rgb, hole = inputs.photo, inputs.hole
 
         clock = time.perf_counter()
-        frame, note = plan_frame(rgb, hole, self.engine_impl.resolution, align)
+        frame, note = plan_frame(rgb, hole, self.resolution, align)
         ms["detect"] = 1000 * (time.perf_counter() - clock)  # choosing the frame: face detection
         clock = time.perf_counter()
         framed = FrameInputs(to_frame(rgb, frame), mask_to_frame(hole, frame), level=inputs.faithfulness)
@@ -162,9 +189,7 @@ class Editor:
         ms["frame"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
-        filled = self.engine_impl.predict(framed)
-        if self.follow_hints:
-            filled = follow_colour_hints(filled, framed.hole, framed.color, framed.color_mask)
+        filled = self.fill_frames([framed])[0]
         ms["engine"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()

@@ -36,6 +36,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .contract import Guide
 from .partialconv import PartialConv2d
 
 ENCODER_CHANNELS = (64, 128, 256, 512, 512, 512, 512, 512)
@@ -175,40 +176,12 @@ class SketchPConvUNet(nn.Module):
                     block.bn.eval()
         return self
 
-    @staticmethod
-    def make_guide(
-        valid: torch.Tensor,
-        sketch: torch.Tensor | None = None,
-        color: torch.Tensor | None = None,
-        color_mask: torch.Tensor | None = None,
-        level: float | torch.Tensor = 0.5,
-    ) -> torch.Tensor:
-        """Stack the sketch-branch input planes: B×7×H×W.
-
-        sketch B×1 in {0,1}; color B×3 in [-1,1]; color_mask B×1 in {0,1}; level a float
-        or a B tensor in [0,1] (0 = follow the sketch exactly, 1 = loosely)."""
-        b, _, h, w = valid.shape
-        zeros = valid.new_zeros(b, 1, h, w)
-        sketch = zeros if sketch is None else sketch.to(valid.dtype)
-        color_mask = zeros if color_mask is None else color_mask.to(valid.dtype)
-        color = valid.new_zeros(b, 3, h, w) if color is None else color.to(valid.dtype) * color_mask
-        level_t = torch.as_tensor(level, dtype=valid.dtype, device=valid.device).reshape(-1, 1, 1, 1)
-        level_plane = level_t.expand(b, 1, h, w)
-        return torch.cat([sketch, color, color_mask, 1.0 - valid, level_plane], dim=1)
-
-    def forward(
-        self,
-        image: torch.Tensor,
-        valid: torch.Tensor,
-        sketch: torch.Tensor | None = None,
-        color: torch.Tensor | None = None,
-        color_mask: torch.Tensor | None = None,
-        level: float | torch.Tensor = 0.5,
-    ) -> torch.Tensor:
-        """image B×3 in [-1,1]; valid B×1 (1 = known). Returns the raw prediction B×3."""
+    def forward(self, image: torch.Tensor, valid: torch.Tensor, guide: Guide | None = None) -> torch.Tensor:
+        """image B×3 in [-1,1]; valid B×1 (1 = known); the user's guide (inpaint.contract).
+        Returns the raw prediction B×3 (`composite` keeps the known pixels)."""
         sketch_features: list[torch.Tensor] = []
         if self.sketch_encoder is not None:
-            sketch_features = self.sketch_encoder(self.make_guide(valid, sketch, color, color_mask, level))
+            sketch_features = self.sketch_encoder((guide or Guide()).planes(valid))
 
         # Each skip is a list of (features, one-channel mask or None = always valid) groups. The
         # last layer sees the image (masked) and the mask itself as an always-valid feature.
@@ -243,11 +216,6 @@ def upsample_masked(h: torch.Tensor, m: torch.Tensor, mode: str) -> tuple[torch.
     h_up = F.interpolate(h * m, scale_factor=2.0, mode="bilinear", align_corners=False)
     # where m_up is 1 the nearest coarse pixel is valid, so weight >= 9/16
     return h_up / weight.clamp(min=0.5) * m_up, m_up
-
-
-def composite(image: torch.Tensor, valid: torch.Tensor, prediction: torch.Tensor) -> torch.Tensor:
-    """M·I + (1−M)·pred: known pixels from the input, the hole from the prediction."""
-    return torch.where(valid > 0.5, image, prediction)
 
 
 def count_parameters(module: nn.Module) -> int:

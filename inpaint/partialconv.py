@@ -32,6 +32,13 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def pconv_ratio(count: torch.Tensor, window: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """From sum(M), the valid inputs in each window: (sum(1)/sum(M) where any is valid else 0,
+    the new mask). `window` is sum(1), the window's size in input values."""
+    new_mask = (count > 0.5).to(count.dtype)
+    return window / count.clamp(min=1.0) * new_mask, new_mask
+
+
 class PartialConv2d(nn.Conv2d):
     def __init__(
         self,
@@ -60,10 +67,7 @@ class PartialConv2d(nn.Conv2d):
     def _ratio(self, valid_channels: torch.Tensor, channels: int) -> tuple[torch.Tensor, torch.Tensor]:
         """The ratio and new mask from the number of valid input channels per pixel (B×1×H×W fp32)."""
         count = F.conv2d(valid_channels, self.ones_kernel.float(), None, self.stride, self.padding, self.dilation)
-        new_mask = (count > 0.5).float()
-        window = float(channels * self.kernel_size[0] * self.kernel_size[1])
-        ratio = window / count.clamp(min=1.0) * new_mask
-        return ratio, new_mask
+        return pconv_ratio(count, float(channels * self.kernel_size[0] * self.kernel_size[1]))
 
     def _finish(self, masked: torch.Tensor, ratio: torch.Tensor, new_mask: torch.Tensor) -> torch.Tensor:
         raw = F.conv2d(masked, self.weight, None, self.stride, self.padding, self.dilation)

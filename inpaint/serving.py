@@ -31,7 +31,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .contract import Guide
 from .generator import PConvBlock, SketchPConvUNet, upsample_masked
+from .partialconv import pconv_ratio
 
 LAST_LAYER_CHANNELS = 4  # the 3 RGB outputs padded to this (see the module docstring)
 SUBPIXEL_MIN_SIDE = 16  # see ServingUpPConv
@@ -102,8 +104,7 @@ class ServingPConv(nn.Module):
     def finish(self, out: torch.Tensor, valid_count: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """raw conv output → ·sum(1)/sum(M), + offset where the new mask is 1, activation."""
         count = F.avg_pool2d(valid_count, self.kernel_size, self.stride, self.padding, divisor_override=1)
-        new_mask = (count > 0.5).to(out.dtype)
-        ratio = self.window / count.clamp(min=1.0) * new_mask
+        ratio, new_mask = pconv_ratio(count, self.window)
         if out.shape[1] != self.out_channels:
             out = out[:, : self.out_channels]
         out.mul_(ratio)
@@ -159,7 +160,6 @@ class ServingUNet(nn.Module):
         else:  # the 2× map is built (ServingUNet.forward), the block is a plain conv over it
             self.decoder = nn.ModuleList(ServingPConv(b, pads[i]) for i, b in enumerate(generator.decoder))
         self.sketch_encoder = generator.sketch_encoder
-        self.make_guide = generator.make_guide
         self.requires_grad_(False)
         self.eval()
 
@@ -182,10 +182,7 @@ class ServingUNet(nn.Module):
         self,
         image: torch.Tensor,
         valid: torch.Tensor,
-        sketch: torch.Tensor | None = None,
-        color: torch.Tensor | None = None,
-        color_mask: torch.Tensor | None = None,
-        level: float | torch.Tensor = 0.5,
+        guide: Guide | None = None,
         hole_only: bool = False,
     ) -> torch.Tensor:
         """As `SketchPConvUNet.forward`: image B×3 in [-1, 1], valid B×1 (1 = known) → B×3.
@@ -196,7 +193,7 @@ class ServingUNet(nn.Module):
         image, valid = _nhwc(image.float()), _nhwc(valid.float())
         sketch_features: list[torch.Tensor] = []
         if self.sketch_encoder is not None:
-            sketch_features = self.sketch_encoder(_nhwc(self.make_guide(valid, sketch, color, color_mask, level)))
+            sketch_features = self.sketch_encoder(_nhwc((guide or Guide()).planes(valid)))
         zero = image.new_zeros(())
         known = valid > 0.5
 

@@ -86,7 +86,7 @@ def test_telea_fallback_fills_the_hole_from_its_surroundings(telea_editor):
     out = np.asarray(result)
     error = np.abs(out[80:120, 80:120].astype(int) - (40, 160, 90))
     assert error.mean() <= 5 and error.max() <= 12  # the black square (error 160) is gone
-    assert info.engine == "opencv-telea"
+    assert info.model_name == "opencv-telea"
 
 
 def test_empty_mask_is_refused(net_editor):

@@ -14,7 +14,6 @@ from PIL import Image
 
 from inpaint import Editor, GeneratorConfig, SketchPConvUNet
 from conftest import edit_info
-from inpaint.engines import PConvEngine
 from inpaint.face import CANONICAL, PARTS, detect_faces, face_part_mask, grey_image, key_points
 from inpaint.framing import plan_aligned
 from inpaint.face import detect as detect_module
@@ -28,7 +27,7 @@ HEAD = (slice(20, 300), slice(90, 370))  # the astronaut's head and some backgro
 @pytest.fixture(scope="module")
 def editor():
     torch.manual_seed(0)
-    return Editor(PConvEngine(SketchPConvUNet(GeneratorConfig(width=0.125)), "tiny"))
+    return Editor.from_network(SketchPConvUNet(GeneratorConfig(width=0.125)), "tiny")
 
 
 @pytest.fixture(scope="module")

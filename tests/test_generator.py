@@ -3,7 +3,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint import GeneratorConfig, SketchPConvUNet, composite
+from inpaint import GeneratorConfig, Guide, SketchPConvUNet, composite
 from inpaint.generator import count_parameters, upsample_masked
 
 SMALL = GeneratorConfig(width=0.5)
@@ -49,9 +49,9 @@ def test_prediction_does_not_depend_on_hole_values(small_model):
     sketch = torch.zeros_like(valid)
     sketch[:, :, 80:100, 90:160] = 1
     with torch.no_grad():
-        out = small_model(image, valid, sketch)
+        out = small_model(image, valid, Guide(sketch))
         noise = torch.where(valid > 0, image, torch.randn_like(image) * 50)
-        assert torch.equal(out, small_model(noise, valid, sketch))
+        assert torch.equal(out, small_model(noise, valid, Guide(sketch)))
 
 
 def test_sketch_and_colour_change_the_hole(small_model):
@@ -64,9 +64,9 @@ def test_sketch_and_colour_change_the_hole(small_model):
     color_mask = hole.clone()
     with torch.no_grad():
         plain = small_model(image, valid)
-        with_sketch = small_model(image, valid, sketch)
-        with_color = small_model(image, valid, None, color, color_mask)
-        loose = small_model(image, valid, sketch, level=1.0)
+        with_sketch = small_model(image, valid, Guide(sketch))
+        with_color = small_model(image, valid, Guide(None, color, color_mask))
+        loose = small_model(image, valid, Guide(sketch, level=1.0))
     for other in (with_sketch, with_color, loose):
         assert (other - plain).abs()[hole.expand_as(plain) > 0].mean() > 1e-3
     assert not torch.equal(with_sketch, loose)
@@ -98,8 +98,8 @@ def test_batch_of_levels_is_accepted():
     model = SketchPConvUNet(GeneratorConfig(width=0.125)).eval()
     image, valid = _batch()
     with torch.no_grad():
-        a = model(image, valid, level=torch.tensor([0.0, 1.0]))
-        b0 = model(image[:1], valid[:1], level=0.0)
+        a = model(image, valid, Guide(level=torch.tensor([0.0, 1.0])))
+        b0 = model(image[:1], valid[:1], Guide(level=0.0))
     torch.testing.assert_close(a[:1], b0)
 
 

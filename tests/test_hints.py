@@ -4,7 +4,6 @@ import cv2
 import numpy as np
 
 from inpaint import Editor
-from inpaint.engines import TeleaEngine
 from inpaint.hints import follow_colour_hints
 
 RED = (170, 40, 50)
@@ -82,7 +81,7 @@ def test_editor_tints_even_the_classical_fallback_and_can_switch_the_step_off():
     layer = np.dstack([color, mask.astype(np.uint8) * 255])
     mask_image = hole.astype(np.uint8) * 255
     def edit(follow_hints: bool) -> np.ndarray:
-        editor = Editor(TeleaEngine(resolution=128), follow_hints=follow_hints)
+        editor = Editor.telea(128, follow_hints=follow_hints)
         return np.asarray(editor.edit(photo, mask_image, color=layer, align=False))
 
     tinted, plain = edit(True), edit(False)

@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from inpaint import GeneratorConfig, SketchPConvUNet
+from inpaint import GeneratorConfig, Guide, SketchPConvUNet
 from inpaint.engines import FrameInputs, PConvEngine
 from inpaint.serving import ServingUNet, subpixel_kernels
 
@@ -58,8 +58,9 @@ def test_serving_network_equals_the_trained_one(trained, hole_fraction, guided):
         sketch = color = color_mask = None
     level = torch.tensor([0.0, 0.7])
     with torch.inference_mode():
-        want = trained(image, valid, sketch, color, color_mask, level)
-        got = ServingUNet.from_generator(trained)(image, valid, sketch, color, color_mask, level)
+        guide = Guide(sketch, color, color_mask, level)
+        want = trained(image, valid, guide)
+        got = ServingUNet.from_generator(trained)(image, valid, guide)
     assert got.shape == want.shape and got.is_contiguous()
     assert (got - want).abs().max().item() < TOLERANCE
 
@@ -113,8 +114,9 @@ def test_hole_only_decoding_gives_the_same_prediction_in_the_hole(trained, hole)
         valid[:] = 0
     serving = ServingUNet.from_generator(trained)
     with torch.inference_mode():
-        full = serving(image, valid, sketch, color, color_mask, 0.3)
-        part = serving(image, valid, sketch, color, color_mask, 0.3, hole_only=True)
+        guide = Guide(sketch, color, color_mask, 0.3)
+        full = serving(image, valid, guide)
+        part = serving(image, valid, guide, hole_only=True)
     in_hole = (valid < 0.5).expand_as(full)
     assert part.shape == full.shape
     assert (part - full).abs()[in_hole].max().item() < 1e-5

@@ -151,9 +151,9 @@ def test_hints_of_a_recoloured_sample_carry_its_new_colour():
         hole = tinted["valid"][0].numpy() < 0.5
         assert np.array_equal(plain["valid"].numpy(), tinted["valid"].numpy())
         assert np.array_equal(tinted["image"].numpy()[:, ~hole], plain["image"].numpy()[:, ~hole])
-        hints = tinted["color_mask"][0].numpy() > 0.5
+        hints = tinted["guide"].color_mask[0].numpy() > 0.5
         if hints.sum() > 8:  # the hints' colour is the recoloured truth's, not the photo's
-            given = tinted["color"].numpy()[:, hints].mean(1)
+            given = tinted["guide"].color.numpy()[:, hints].mean(1)
             truth, photo = tinted["image"].numpy()[:, hints].mean(1), plain["image"].numpy()[:, hints].mean(1)
             if np.abs(truth - photo).max() > 0.2:  # recoloured well away from the photo
                 assert np.abs(given - truth).sum() < 0.5 * np.abs(given - photo).sum()

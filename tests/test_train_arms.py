@@ -1,6 +1,5 @@
 """Recipe arms side by side (train.arms): each its own resumable train.fit run, one summary."""
 import json
-import sys
 from pathlib import Path
 
 import pytest

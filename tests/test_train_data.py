@@ -20,8 +20,8 @@ def _samples(data: DataSection, count: int = 200) -> list[dict]:
 
 
 def test_level_power_skews_the_faithfulness_towards_exact_lines():
-    uniform = np.array([float(s["level"]) for s in _samples(DataSection())])
-    skewed = np.array([float(s["level"]) for s in _samples(DataSection(level_power=2.0))])
+    uniform = np.array([float(s["guide"].level) for s in _samples(DataSection())])
+    skewed = np.array([float(s["guide"].level) for s in _samples(DataSection(level_power=2.0))])
     # Same random draws, mapped through U**2: sample for sample the square of the uniform level.
     np.testing.assert_allclose(skewed, uniform**2, rtol=1e-6)
     assert 0.4 < np.mean(uniform < 0.5) < 0.6
@@ -30,11 +30,11 @@ def test_level_power_skews_the_faithfulness_towards_exact_lines():
 
 def test_sketch_dropout_is_the_share_of_samples_without_a_sketch():
     samples = _samples(DataSection(sketch_dropout=0.5, color_prob=0.0), count=400)
-    blank = np.mean([float(s["sketch"].sum()) == 0 for s in samples])
+    blank = np.mean([float(s["guide"].sketch.sum()) == 0 for s in samples])
     assert 0.42 < blank < 0.58
     for s in samples:  # strokes live only in the hole and the thin band around it
         near = hole_band(s["valid"][0].numpy() < 0.5, SketchParams().band * SIZE / 256)
-        assert not s["sketch"][0].numpy()[~near].any()
+        assert not s["guide"].sketch[0].numpy()[~near].any()
 
 
 def test_level_power_must_be_positive():
@@ -87,8 +87,8 @@ def test_mismatched_samples_carry_another_faces_part_lines_and_no_truth(aligned_
         flags.append(float(sample["mismatched"]))
         if flags[-1]:
             hole = sample["valid"][0] < 0.5
-            assert sample["image"].shape[-1] == 128 and hole.any() and sample["sketch"][0][hole].sum() > 5
-            assert not sample["sketch"][0][~hole].any() and not sample["color_mask"].any()
+            assert sample["image"].shape[-1] == 128 and hole.any() and sample["guide"].sketch[0][hole].sum() > 5
+            assert not sample["guide"].sketch[0][~hole].any() and not sample["guide"].color_mask.any()
         else:
             torch.testing.assert_close(sample, plain[n])
     assert 0.3 < np.mean(flags) < 0.7

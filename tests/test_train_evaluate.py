@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from inpaint import GeneratorConfig, SketchPConvUNet, save_checkpoint
-from train.evaluate import METHODS, evaluate, list_images, load_engine, load_square, main, metrics, run_methods
+from train.evaluate import METHODS, evaluate, list_images, load_editor, load_square, main, metrics, run_methods
 from train.masks import BUCKETS, bucket_masks, save_bucket_masks
 
 
@@ -47,12 +47,12 @@ def test_images_are_found_recursively_and_centre_cropped(setup):
 
 def test_every_method_keeps_the_known_pixels(setup):
     _, data, weights, _ = setup
-    engine, _ = load_engine(weights)
+    editor = load_editor(weights)
     image = load_square(list_images(data)[0], 256)
     hole = bucket_masks(seed=1, size=256, per_bucket=1)["0.3-0.4"][0]
     lines = np.zeros(hole.shape, bool)
     lines[100:110, 50:200] = True
-    results = run_methods(image, hole, lines, engine)
+    results = run_methods(image, hole, lines, editor)
     assert list(results) == list(METHODS)
     for name, result in results.items():
         assert result.shape == image.shape and result.dtype == np.uint8

@@ -3,7 +3,18 @@ import pytest
 import torch
 
 from train.config import LossSection
-from train.losses import InpaintingLoss, VGGFeatures, gram, total_variation
+from inpaint import Guide, composite
+from train.losses import ReconstructionTerms, VGGFeatures, gram, total_variation
+from train.objective import generator_objective
+
+
+def _terms(loss: ReconstructionTerms, image, valid, pred, truth=None):
+    return loss(image, valid, pred, composite(image, valid, pred), truth)
+
+
+def _batch(image, valid, mismatched=None):
+    mismatched = torch.zeros(image.shape[0]) if mismatched is None else mismatched
+    return {"image": image, "valid": valid, "guide": Guide(torch.zeros_like(valid)), "mismatched": mismatched}
 
 
 def test_total_variation_counts_only_pairs_inside_the_dilated_hole():
@@ -23,26 +34,40 @@ def test_gram_is_normalised_by_chw():
 
 def test_perfect_prediction_costs_nothing_and_l1_terms_are_exact():
     torch.manual_seed(0)
-    loss = InpaintingLoss(LossSection(perceptual_size=32), VGGFeatures("random"))
+    loss = ReconstructionTerms(VGGFeatures("random"), perceptual_size=32)
     image = torch.rand(2, 3, 64, 64) * 2 - 1
     valid = torch.ones(2, 1, 64, 64)
     valid[..., 10:30, 20:40] = 0
-    perfect = loss(image, valid, image.clone())
+    perfect = image.clone()
+    total, terms = generator_objective(LossSection(), _batch(image, valid), perfect, composite(image, valid, perfect),
+                                       loss, None)
     # everything but the smoothness prior vanishes
-    assert (perfect["total"] - 0.1 * perfect["tv"]).item() == pytest.approx(0, abs=1e-6)
+    assert (total - 0.1 * terms["tv"]).item() == pytest.approx(0, abs=1e-6)
     pred = image.clone()
     pred[..., 10:30, 20:40] += 0.5  # wrong only inside the hole
-    terms = loss(image, valid, pred)
+    terms = _terms(loss, image, valid, pred)
     assert terms["valid"].item() == pytest.approx(0, abs=1e-7)
     assert terms["hole"].item() == pytest.approx(0.5 * 20 * 20 / (64 * 64), rel=1e-5)
     assert terms["perceptual"] > 0 and terms["style"] > 0
-    assert torch.equal(terms["comp"][valid.expand_as(image) > 0], image[valid.expand_as(image) > 0])
+
+
+def test_the_total_adds_every_term_with_its_recipe_weight():
+    torch.manual_seed(2)
+    loss = ReconstructionTerms(VGGFeatures("random"), perceptual_size=32)
+    image = torch.rand(1, 3, 32, 32) * 2 - 1
+    valid = torch.ones(1, 1, 32, 32)
+    valid[..., 8:20, 8:20] = 0
+    pred = image + 0.2 * torch.randn_like(image)
+    w = LossSection(valid=2.0, hole=3.0, perceptual=0.5, style=7.0, tv=0.25)
+    total, terms = generator_objective(w, _batch(image, valid), pred, composite(image, valid, pred), loss, None)
+    want = (2.0 * terms["valid"] + 3.0 * terms["hole"] + 0.5 * terms["perceptual"] + 7.0 * terms["style"]
+            + 0.25 * terms["tv"])
+    assert total.item() == pytest.approx(want.item(), rel=1e-6)
 
 
 def test_weights_zero_skip_the_vgg():
-    loss = InpaintingLoss(LossSection(perceptual=0.0, style=0.0))
-    assert loss.features is None
-    terms = loss(torch.zeros(1, 3, 16, 16), torch.ones(1, 1, 16, 16), torch.zeros(1, 3, 16, 16))
+    loss = ReconstructionTerms(None)
+    terms = _terms(loss, torch.zeros(1, 3, 16, 16), torch.ones(1, 1, 16, 16), torch.zeros(1, 3, 16, 16))
     assert "perceptual" not in terms
 
 
@@ -77,16 +102,16 @@ def test_ema_warm_up_forgets_the_initialisation_quickly():
 
 def test_a_sample_without_truth_is_scored_in_its_hole_by_nothing_that_compares_with_the_photo():
     torch.manual_seed(1)
-    loss = InpaintingLoss(LossSection(perceptual_size=32), VGGFeatures("random"))
+    loss = ReconstructionTerms(VGGFeatures("random"), perceptual_size=32)
     image = torch.rand(2, 3, 64, 64) * 2 - 1
     valid = torch.ones(2, 1, 64, 64)
     valid[..., 10:30, 20:40] = 0
     pred = (image + 0.3 * torch.randn_like(image)).requires_grad_(True)
-    terms = loss(image, valid, pred, truth=torch.tensor([1.0, 0.0]))
+    terms = _terms(loss, image, valid, pred, truth=torch.tensor([1.0, 0.0]))
     (terms["hole"] + terms["perceptual"] + terms["style"]).backward()
     assert pred.grad[0, :, 10:30, 20:40].abs().sum() > 0
     assert not pred.grad[1].any()  # sample 1's sketch is another face's: its photo is not the answer
-    alone = loss(image[:1], valid[:1], pred[:1].detach())
+    alone = _terms(loss, image[:1], valid[:1], pred[:1].detach())
     for name in ("hole", "perceptual", "style"):  # the mean is over the samples that have a truth
         assert terms[name].item() == pytest.approx(alone[name].item(), rel=1e-4)
 

@@ -40,13 +40,12 @@ def test_colour_move_is_the_fraction_of_the_way(aligned_astronaut):
 
 def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
     from inpaint import Editor
-    from inpaint.engines import TeleaEngine
     from train import transfer_eval
 
     image, landmarks, lines = aligned_astronaut
     mirrored = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]
     faces = [(image, landmarks, lines), (image[:, ::-1].copy(), mirrored, lines[:, ::-1].copy())]
-    results = transfer_eval.run(Editor(TeleaEngine(256)), faces)
+    results = transfer_eval.run(Editor.telea(256), faces)
     assert results["pairs"] == 1
     for part in ("mouth", "nose", "eyes"):
         row = results["summary"][part]

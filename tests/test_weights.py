@@ -132,13 +132,13 @@ def test_no_weights_anywhere_falls_back_to_telea(monkeypatch, tmp_path):
     monkeypatch.setattr(weights, "CHECKPOINT_DIR", tmp_path)
     monkeypatch.delenv(weights.HUB_REPO_ENV, raising=False)
     editor = Editor.load()
-    assert editor.engine == "telea" and "Telea" in editor.warning
+    assert editor.kind == "telea" and "Telea" in editor.warning
 
 
 def test_explicit_path_loads_the_network(tiny_checkpoint):
     _, path = tiny_checkpoint
     editor = Editor.load(path)
-    assert editor.engine == "pconv" and editor.model_name == "tiny" and editor.warning == ""
+    assert editor.kind == "pconv" and editor.model_name == "tiny" and editor.warning == ""
 
 
 def _fill_hub_cache(cache: Path, repo: str, files: dict[str, bytes]) -> None:
@@ -164,7 +164,7 @@ def test_hub_weights_load_offline_from_a_prefilled_cache(tiny_checkpoint, tmp_pa
         "inpaint.weights.CHECKPOINT_DIR = pathlib.Path('empty')\n"  # so the default must come from the Hub
         "a = Editor.load('hub:someone/sketchface-tiny')\n"
         "b = Editor.load()\n"  # the repo from the environment variable
-        "print(a.engine, a.model_name, b.engine, b.model_name)\n"
+        "print(a.kind, a.model_name, b.kind, b.model_name)\n"
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache), SKETCHFACE_WEIGHTS_REPO="someone/sketchface-tiny")
     env["PYTHONPATH"] = str(ROOT)

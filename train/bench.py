@@ -9,7 +9,6 @@ weights are random here: the cost does not depend on them.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import resource
 import subprocess
@@ -20,13 +19,10 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate
 
-from inpaint.generator import SketchPConvUNet
-
 from .config import load_recipe
-from .data import make_sample
-from .discriminator import PatchDiscriminator
-from .fit import fit_precision_to_cpu, train_step
-from .losses import InpaintingLoss, VGGFeatures
+from .data import batch_to, make_sample
+from .fit import build_state, fit_precision_to_cpu
+from .step import train_step
 
 
 def _synthetic_pair(size: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -41,15 +37,8 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
         recipe.loss.perceptual = recipe.loss.style = recipe.loss.adversarial = 0.0
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     fit_precision_to_cpu(recipe, device)  # measure what train.fit would run
-    generator = SketchPConvUNet(recipe.model.generator_config())
-    fmt = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
-    generator = generator.to(device, memory_format=fmt).train()
-    ema = copy.deepcopy(generator).requires_grad_(False)
-    disc = PatchDiscriminator(recipe.loss.disc_width).to(device, memory_format=fmt) if recipe.loss.adversarial else None
-    needs_vgg = recipe.loss.perceptual > 0 or recipe.loss.style > 0
-    criterion = InpaintingLoss(recipe.loss, VGGFeatures("random") if needs_vgg else None).to(device)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=1e-4)
-    opt_d = torch.optim.Adam(disc.parameters(), lr=1e-4) if disc else None
+    state = build_state(recipe, device, "random", world=1)
+    state.generator.train()
 
     image, lines = _synthetic_pair(resolution, 0)
     rng = np.random.default_rng(0)
@@ -57,14 +46,12 @@ def run_row(recipe_name: str, resolution: int, losses: str, steps: int) -> dict:
     samples = [make_sample(image, lines, rng, resolution, recipe.data) for _ in range(recipe.data.batch_size * 4)]
     loader_rate = len(samples) / (time.perf_counter() - start)
     batch = default_collate(samples[: recipe.data.batch_size])
-    batch = {k: v.to(device) for k, v in batch.items()}
-    for key in ("image", "valid", "sketch", "color", "color_mask"):
-        batch[key] = batch[key].contiguous(memory_format=fmt)
+    batch = batch_to(batch, device, torch.channels_last if recipe.run.channels_last else torch.contiguous_format)
 
     times = []
     for _ in range(steps + 1):  # the first step warms up kernels and is not counted
         tick = time.perf_counter()
-        train_step(generator, generator, disc, ema, opt_g, opt_d, criterion, batch, recipe, device, 0)
+        train_step(state, batch)
         if device.type == "cuda":
             torch.cuda.synchronize()
         times.append(time.perf_counter() - tick)

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
+from inpaint.contract import Guide, image_tensor, plane_tensor
 from sketch.strokes import resize_max
 
 from .config import DataSection
@@ -137,16 +138,6 @@ def open_source(path: str | Path, size: int = 256, split: str = "train") -> Cach
     raise ValueError(f"{path}: neither a prepared cache nor a folder of images")
 
 
-def _to_tensor(array: np.ndarray, signed: bool) -> torch.Tensor:
-    """H×W or H×W×C → C×H×W float32 (signed: uint8 to [-1, 1]). NumPy does the arithmetic:
-    it runs in loader workers, where torch's thread pool would only contend."""
-    x = array.astype(np.float32)
-    if signed:
-        x = x * np.float32(1 / 127.5) - np.float32(1.0)
-    x = x.transpose(2, 0, 1) if x.ndim == 3 else x[None]
-    return torch.from_numpy(np.ascontiguousarray(x))
-
-
 def choose_hole(rng: np.random.Generator, size: int, data: DataSection, landmarks: np.ndarray | None) -> np.ndarray:
     """A face part from the landmarks (share `part_prob`, when there are landmarks), else a free-form/LaMa mask."""
     if not has_landmarks(landmarks):  # a centre crop where no face was found
@@ -214,15 +205,26 @@ def make_sample(
         if data.recolor_prob > 0 and rng.random() < data.recolor_prob:  # the truth recoloured: only the hints say so
             image = recolour_hole(image, hole, rng)
         color, color_mask = synthesize_color_hints(image, hole, rng)
-    return {
-        "image": _to_tensor(image, True),
-        "valid": _to_tensor(~hole, False),
-        "sketch": _to_tensor(sketch, False),
-        "color": _to_tensor(color, True) * torch.from_numpy(color_mask[None].astype(np.float32)),
-        "color_mask": _to_tensor(color_mask, False),
-        "level": torch.tensor(level),
-        "mismatched": torch.tensor(0.0),
-    }
+    return sample_dict(image, hole, sketch, color, color_mask, level, mismatched=False)
+
+
+def sample_dict(image: np.ndarray, hole: np.ndarray, sketch: np.ndarray, color: np.ndarray,
+                color_mask: np.ndarray, level: float, mismatched: bool) -> dict:
+    """A training sample as the loader batches it: image C×H×W in [-1, 1], valid 1×H×W, the
+    `Guide` (colour zero off its hints), and whether the sketch is another face's."""
+    hints = plane_tensor(color_mask)[0]
+    guide = Guide(plane_tensor(sketch)[0], image_tensor(color)[0] * hints, hints, torch.tensor(level))
+    return {"image": image_tensor(image)[0], "valid": plane_tensor(~hole)[0], "guide": guide,
+            "mismatched": torch.tensor(float(mismatched))}
+
+
+def batch_to(batch: dict, device: torch.device, memory_format: torch.memory_format) -> dict:
+    """A collated batch on `device`, its image planes in `memory_format`."""
+    def move(t: torch.Tensor) -> torch.Tensor:
+        return t.to(device, non_blocking=True).contiguous(memory_format=memory_format)
+
+    return {"image": move(batch["image"]), "valid": move(batch["valid"]),
+            "guide": batch["guide"].to(device, memory_format), "mismatched": batch["mismatched"].to(device)}
 
 
 class InpaintingSamples(Dataset):

@@ -11,9 +11,9 @@ composite (known pixels copied from the input, so only the hole differs):
 * `pconv+sketch`: the network with the thin-line drawing of the *true* image inside the hole
   (soft edges → thin lines, computed once per image) at faithfulness 0: an oracle sketch,
   i.e. how far a perfect sketch steers the fill;
-* `pconv+detail`, `pconv+sketch+detail`: the same fills after the editor's paste-back step
-  at the frame's own scale (`inpaint.detail.refine`: the colour step at the edge removed,
-  the photo's own fine detail added), i.e. what the editor returns for a 256-px photo;
+* `pconv+detail`, `pconv+sketch+detail`: the same with the editor's detail step on
+  (`inpaint.detail.refine`: the colour step at the edge removed, the photo's own fine
+  detail added). Every network row is `Editor.edit` of the 256-px image, as served;
 * `telea`, `navier-stokes`: OpenCV's classical inpainting, radius 5 (the app's fallback radius).
 
 Metrics: L1 (% of 255), PSNR and SSIM (scikit-image, data_range 255, 7×7 uniform window,
@@ -38,7 +38,6 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from inpaint.detail import refine
 from inpaint.imageio import to_rgb
 
 from . import data, quality
@@ -88,34 +87,31 @@ def metrics(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> dict[str
     }
 
 
-def load_engine(weights: str | Path | None):
-    """(PConvEngine, checkpoint) for a weights path, or (None, None) for None / "none"."""
+def load_editor(weights: str | Path | None):
+    """The editor (detail step off) for a weights path, or None for None / "none"."""
     if weights is None or str(weights).lower() == "none":
-        return None, None
-    from inpaint.engines import PConvEngine
-    from inpaint.weights import build_generator, read_checkpoint
+        return None
+    from inpaint import Editor
 
-    checkpoint = read_checkpoint(weights)
-    return PConvEngine(build_generator(checkpoint), checkpoint.name), checkpoint
+    return Editor.load(weights, detail=False)
 
 
-def run_methods(image: np.ndarray, hole: np.ndarray, lines: np.ndarray | None, engine=None) -> dict[str, np.ndarray]:
-    """Composites of every method on one (image, hole); the network's only when `engine` is given."""
-    from inpaint.engines import FrameInputs
-
+def run_methods(image: np.ndarray, hole: np.ndarray, lines: np.ndarray | None, editor=None) -> dict[str, np.ndarray]:
+    """Composites of every method on one (image, hole); the network's only when `editor` is
+    given, each through `Editor.edit` on the whole (frame-sized) image, as it is served."""
     out = {}
-    if engine is not None:
-        out["pconv"] = engine.predict(FrameInputs(image, hole))
-        sketch = None if lines is None else lines & hole
-        out["pconv+sketch"] = engine.predict(FrameInputs(image, hole, sketch=sketch, level=SKETCH_LEVEL))
-        for name in ("pconv", "pconv+sketch"):
-            refined = refine(out[name].astype(np.float32), image, hole, upscale=1.0)
-            out[name + "+detail"] = np.clip(np.rint(refined), 0, 255).astype(np.uint8)
+    if editor is not None:
+        mask = hole.astype(np.uint8) * 255
+        drawn = None if lines is None else (lines & hole).astype(np.uint8) * 255
+        for name, sketch, level in (("pconv", None, 0.5), ("pconv+sketch", drawn, SKETCH_LEVEL)):
+            for suffix, detail in (("", False), ("+detail", True)):
+                edited = editor.with_options(detail=detail).edit(image, mask, sketch, faithfulness=level, align=False)
+                out[name + suffix] = np.asarray(edited)
     hole_u8 = hole.astype(np.uint8) * 255
     out["telea"] = cv2.inpaint(image, hole_u8, OPENCV_RADIUS, cv2.INPAINT_TELEA)
     out["navier-stokes"] = cv2.inpaint(image, hole_u8, OPENCV_RADIUS, cv2.INPAINT_NS)
     keep = hole[..., None]
-    return {name: np.where(keep, result, image) for name, result in out.items()}
+    return {name: np.where(keep, out[name], image) for name in METHODS if name in out}
 
 
 def _summary(samples: dict[str, dict[str, list[float]]]) -> dict[str, dict]:
@@ -185,12 +181,16 @@ def _evaluate(data, masks, weights, size, limit, detector, progress, examples, e
             raise ValueError(f"bucket {name} has no masks")
         if bucket[0].shape != (size, size):
             raise ValueError(f"bucket {name} masks are {bucket[0].shape}, but images are evaluated at {size}×{size}")
-    engine, checkpoint = load_engine(weights)
-    if checkpoint is not None and checkpoint.config.resolution != size:
-        resolution = checkpoint.config.resolution
-        raise ValueError(f"the model works at {resolution} px; evaluate with size {resolution}")
-    methods = METHODS if engine is not None else tuple(m for m in METHODS if m not in NETWORK_METHODS)
-    edge_detector = sketch.get_detector(detector) if engine is not None else None
+    editor = load_editor(weights)
+    checkpoint = None
+    if editor is not None:
+        from inpaint.weights import read_checkpoint
+
+        checkpoint = read_checkpoint(weights)  # its record, for the report
+    if editor is not None and editor.resolution != size:
+        raise ValueError(f"the model works at {editor.resolution} px; evaluate with size {editor.resolution}")
+    methods = METHODS if editor is not None else tuple(m for m in METHODS if m not in NETWORK_METHODS)
+    edge_detector = sketch.get_detector(detector) if editor is not None else None
 
     samples = {m: {b: {k: [] for k in METRICS} for b in masks} for m in methods}
     start = time.perf_counter()
@@ -200,7 +200,7 @@ def _evaluate(data, masks, weights, size, limit, detector, progress, examples, e
         rows = []
         for name, bucket in masks.items():
             hole = bucket[i % len(bucket)]
-            results = run_methods(image, hole, lines, engine)
+            results = run_methods(image, hole, lines, editor)
             for method, result in results.items():
                 for key, value in metrics(result, image, hole).items():
                     samples[method][name][key].append(value)

@@ -12,7 +12,6 @@ exactly where it stopped.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import copy
 import dataclasses
 import json
@@ -33,12 +32,12 @@ from tqdm import tqdm
 from inpaint.generator import SketchPConvUNet
 
 from .config import Recipe, load_recipe
-from .data import CacheSource, InpaintingSamples, StepBatches, open_source
-from .adversarial import R1, discriminator_terms, generator_terms
+from .data import CacheSource, InpaintingSamples, StepBatches, batch_to, open_source
 from .discriminator import PatchDiscriminator
-from .losses import InpaintingLoss, VGGFeatures, line_following
+from .losses import ReconstructionTerms, VGGFeatures
 from .samples import sample_grid
-from .state import init_weights, load_state, save_state, update_ema
+from .state import init_weights, load_state, save_state
+from .step import TrainState, cpu_has_native_bf16, train_step
 
 log = logging.getLogger("train")
 
@@ -75,20 +74,6 @@ def setup_distributed(device_arg: str) -> tuple[int, int, torch.device]:
         torch.cuda.set_device(local)
         return rank, world, torch.device("cuda", local)
     return rank, world, torch.device("cpu")
-
-
-def autocast(recipe: Recipe, device: torch.device):
-    if recipe.run.precision == "fp32":
-        return contextlib.nullcontext()
-    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether oneDNN has bf16 kernels for this CPU (AVX-512 BF16 or AMX); elsewhere it emulates them."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return torch.backends.cpu.get_cpu_capability() not in ("DEFAULT", "AVX2")
 
 
 def fit_precision_to_cpu(recipe: Recipe, device: torch.device) -> None:
@@ -144,51 +129,6 @@ def _init_worker(_: int) -> None:
     torch.set_num_threads(1)
 
 
-def train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch, recipe: Recipe,
-               device: torch.device, step: int) -> tuple[bool, dict]:
-    """One generator update (+ EMA) and one discriminator update; a non-finite loss or
-    gradient skips the update. Returns (updated, loss terms)."""
-    hole = 1.0 - batch["valid"]
-    loss = recipe.loss
-    with autocast(recipe, device):
-        pred = g_model(batch["image"], batch["valid"], batch["sketch"], batch["color"],
-                       batch["color_mask"], batch["level"])
-        truth = 1.0 - batch["mismatched"]  # 0 where the sketch is another face's part: no truth in the hole
-        terms = criterion(batch["image"], batch["valid"], pred, truth)
-        if loss.follow > 0:
-            asked = torch.ones_like(truth) if loss.follow_oracle else batch["mismatched"]
-            terms["follow"] = line_following(terms["comp"], batch["sketch"], hole, asked)
-            terms["total"] = terms["total"] + loss.follow * terms["follow"]
-        if d_model is not None:
-            terms.update(generator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], truth))
-            terms["total"] = (terms["total"] + loss.adversarial * terms["g_adv"]
-                              + loss.feature_matching * terms["feature_matching"])
-    opt_g.zero_grad(set_to_none=True)
-    finite = bool(torch.isfinite(terms["total"]))
-    if finite:
-        terms["total"].backward()
-        limit = recipe.optim.clip or float("inf")
-        terms["grad_norm"] = torch.nn.utils.clip_grad_norm_(generator.parameters(), limit)
-        finite = bool(torch.isfinite(terms["grad_norm"]))
-    if not finite:
-        opt_g.zero_grad(set_to_none=True)
-        return False, terms
-    opt_g.step()
-    update_ema(ema, generator, recipe.optim.ema, step)
-
-    if d_model is not None:  # real images against the composite; only its hole is fake (LaMa)
-        r1 = R1(loss.r1, loss.r1_every)
-        with autocast(recipe, device):
-            d_terms = discriminator_terms(d_model, terms["comp"], batch["image"], hole, batch["sketch"], r1, step,
-                                          loss.inked_fakes, truth)
-        opt_d.zero_grad(set_to_none=True)
-        if torch.isfinite(d_terms["d_total"]):
-            d_terms["d_total"].backward()
-            opt_d.step()
-        terms.update(d_terms)
-    return True, terms
-
-
 def warmed(lr: float, recipe: Recipe, step: int) -> float:
     """Linear warm-up over the first `optim.warmup` steps of this run's schedule."""
     warmup = recipe.optim.warmup
@@ -209,6 +149,149 @@ def make_validation(data: str, recipe: Recipe):
         return None
 
 
+def read_recipe(args: argparse.Namespace, saved: dict | None, device: torch.device) -> Recipe:
+    """The run's recipe: a resumed run's own, else the named one; then the command line's overrides."""
+    recipe = Recipe.from_dict(saved["recipe"]) if saved else load_recipe(args.recipe)
+    for assignment in args.overrides:
+        recipe.override(assignment)
+    if args.steps is not None:
+        recipe.optim.steps = args.steps
+    recipe.validate()
+    fit_precision_to_cpu(recipe, device)
+    return recipe
+
+
+def build_state(recipe: Recipe, device: torch.device, vgg: str, world: int) -> TrainState:
+    """Fresh networks, optimizers and loss terms for `recipe` (DDP-wrapped when `world` > 1)."""
+    memory_format = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
+    generator = SketchPConvUNet(recipe.model.generator_config()).to(device, memory_format=memory_format)
+    ema = copy.deepcopy(generator).requires_grad_(False).eval()
+    disc = opt_d = None
+    if recipe.loss.adversarial > 0:
+        disc = PatchDiscriminator(width=recipe.loss.disc_width).to(device, memory_format=memory_format)
+        opt_d = torch.optim.Adam(disc.parameters(), lr=recipe.optim.disc_lr, betas=(0.5, 0.999))
+    features = VGGFeatures(vgg) if recipe.loss.perceptual > 0 or recipe.loss.style > 0 else None
+    reconstruction = ReconstructionTerms(features, recipe.loss.perceptual_size).to(device)
+    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.optim.lr, betas=(0.9, 0.999))
+    g_model = DistributedDataParallel(generator) if world > 1 else None
+    d_model = DistributedDataParallel(disc) if world > 1 and disc is not None else None
+    return TrainState(recipe, device, generator, ema, opt_g, reconstruction, disc, opt_d, g_model, d_model)
+
+
+def restore(state: TrainState, saved: dict) -> dict:
+    """`state` as a saved run left it; returns the run's counters."""
+    state.generator.load_state_dict(saved["generator"])
+    state.ema.load_state_dict(saved["ema"])
+    state.opt_g.load_state_dict(saved["opt_g"])
+    if state.disc is not None and saved.get("disc"):
+        state.disc.load_state_dict(saved["disc"])
+        state.opt_d.load_state_dict(saved["opt_d"])
+    torch.set_rng_state(saved["torch_rng"])
+    state.step = saved["step"]
+    return {k: saved[k] for k in ("skipped", "images_seen", "wall")}
+
+
+def initialise(state: TrainState, init: Path | None, init_disc: Path | None) -> dict | None:
+    """A new run's networks from exported weights (`--init`, `--init-disc`); returns what it
+    grew from, for the run's record."""
+    grew_from = None
+    if init is not None:
+        from inpaint.weights import read_checkpoint
+
+        checkpoint = read_checkpoint(init)
+        mine = state.generator.config
+        if dataclasses.replace(checkpoint.config, upsample=mine.upsample, sketch_from=mine.sketch_from) != mine:
+            raise SystemExit(f"--init {init}: its architecture {checkpoint.config} is not the recipe's")
+        try:
+            weights = init_weights(checkpoint.state_dict, state.generator)
+        except ValueError as exc:
+            raise SystemExit(f"--init {init}: {exc}") from exc
+        state.generator.load_state_dict(weights)
+        state.ema.load_state_dict(weights)
+        grew_from = {"file": init.name, "training": checkpoint.meta.get("training") or {}}
+        log.info("new run initialised from %s", init)
+    if init_disc is not None:
+        if state.disc is None:
+            raise SystemExit(f"--init-disc {init_disc}: this recipe has no discriminator (loss.adversarial = 0)")
+        from safetensors.torch import load_file
+
+        try:
+            state.disc.load_state_dict({k: v.float() for k, v in load_file(str(init_disc)).items()})
+        except (RuntimeError, OSError) as exc:
+            raise SystemExit(f"--init-disc {init_disc}: {str(exc).splitlines()[0]}") from None
+        log.info("discriminator initialised from %s", init_disc)
+    return grew_from
+
+
+def snapshot(state: TrainState, counters: dict, record: dict) -> dict:
+    """What `save_state` writes: networks, optimizers, RNG, counters and the run's record."""
+    return {
+        "step": state.step, **counters,
+        "generator": state.generator.state_dict(), "ema": state.ema.state_dict(), "opt_g": state.opt_g.state_dict(),
+        "disc": state.disc.state_dict() if state.disc else {}, "opt_d": state.opt_d.state_dict() if state.opt_d else {},
+        "torch_rng": torch.get_rng_state(), "recipe": state.recipe.to_dict(), **record,
+    }
+
+
+def set_learning_rates(state: TrainState) -> float:
+    recipe, step = state.recipe, state.step
+    lr = warmed(lr_at(recipe, step), recipe, step)
+    for group in state.opt_g.param_groups:
+        group["lr"] = lr
+    if state.opt_d is not None:
+        for group in state.opt_d.param_groups:
+            group["lr"] = warmed(recipe.optim.disc_lr, recipe, step)
+    return lr
+
+
+class RunLog:
+    """What the main process writes while it trains: TensorBoard scalars, sample grids and the
+    in-loop validation (`validation.jsonl`)."""
+
+    def __init__(self, run_dir: Path, recipe: Recipe, validation, world: int = 1):
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.run_dir, self.recipe, self.validation, self.world = run_dir, recipe, validation, world
+        self.writer = SummaryWriter(str(run_dir / "tb"))
+        self.window_start, self.window_images = time.perf_counter(), 0
+
+    def step(self, state: TrainState, terms: dict, comp: torch.Tensor, batch: dict, lr: float, skipped: int,
+             progress: tqdm) -> None:
+        step, run = state.step, self.recipe.run
+        self.window_images += batch["image"].shape[0] * self.world
+        progress.update(1)
+        if step % run.log_every == 0 or step == self.recipe.optim.steps:
+            rate = self.window_images / (time.perf_counter() - self.window_start)
+            self.window_start, self.window_images = time.perf_counter(), 0
+            progress.set_postfix(loss=f"{float(terms['total'].detach()):.3f}", img_s=f"{rate:.1f}",
+                                 res=batch["image"].shape[-1])
+            for name, value in terms.items():
+                if torch.is_tensor(value) and value.numel() == 1:
+                    self.writer.add_scalar(f"loss/{name}", float(value.detach()), step)
+            for name, value in (("lr", lr), ("img_per_s", rate), ("skipped", skipped)):
+                self.writer.add_scalar(f"train/{name}", value, step)
+        if step % run.sample_every == 0:
+            from torchvision.utils import save_image
+
+            grid = sample_grid(batch, comp.detach())
+            self.writer.add_image("samples", grid, step)
+            (self.run_dir / "samples").mkdir(exist_ok=True)
+            save_image(grid, self.run_dir / "samples" / f"{step:07d}.png")
+        if self.validation is not None and step % run.validate_every == 0:
+            self.validate(state)
+
+    def validate(self, state: TrainState) -> None:
+        scores = self.validation.run(state.ema)
+        for name, value in scores.items():
+            self.writer.add_scalar(f"val/{name}", value, state.step)
+        with open(self.run_dir / "validation.jsonl", "a") as handle:
+            handle.write(json.dumps({"step": state.step, **{k: round(v, 4) for k, v in scores.items()}}) + "\n")
+        log.info("step %d validation: %s", state.step, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
+
+    def close(self) -> None:
+        self.writer.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -217,180 +300,76 @@ def main(argv: list[str] | None = None) -> int:
     rank, world, device = setup_distributed(args.device)
     main_process = rank == 0
     run_dir: Path = args.out
-    state = load_state(run_dir) if args.resume else None
-    if state is None and (run_dir / "last.pt").exists():
+    saved = load_state(run_dir) if args.resume else None
+    if saved is None and (run_dir / "last.pt").exists():
         raise SystemExit(f"{run_dir} already holds a run; pass --resume to continue it or choose another --out")
-    if args.resume and state is None:
+    if args.resume and saved is None:
         log.warning("--resume: nothing to resume in %s, starting a new run", run_dir)
 
-    # -- recipe ----------------------------------------------------------------------------
-    recipe = Recipe.from_dict(state["recipe"]) if state else load_recipe(args.recipe)
-    for assignment in args.overrides:
-        recipe.override(assignment)
-    if args.steps is not None:
-        recipe.optim.steps = args.steps
-    recipe.validate()
-    fit_precision_to_cpu(recipe, device)
+    recipe = read_recipe(args, saved, device)
     torch.manual_seed(recipe.run.seed)
     if main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         (run_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2) + "\n")
-
-    # -- data, models, losses, optimizers ------------------------------------------------------
     source = open_source(args.data, recipe.model.resolution)
     dataset = InpaintingSamples(source, recipe.model.resolution, recipe.data, recipe.run.seed)
-    generator = SketchPConvUNet(recipe.model.generator_config())
+    state = build_state(recipe, device, args.vgg, world)
+    if saved:
+        counters, grew_from = restore(state, saved), saved.get("init")
+        log.info("resumed %s at step %d", run_dir, state.step)
+    else:
+        counters, grew_from = {"skipped": 0, "images_seen": 0, "wall": 0.0}, initialise(state, args.init, args.init_disc)
+    features = state.reconstruction.features
+    record = {"vgg": features.source if features else "unused", "data_size": len(source),
+              "edges": getattr(source, "detector", "?"), "world": world, "device": str(device), "init": grew_from}
     memory_format = torch.channels_last if recipe.run.channels_last else torch.contiguous_format
-    generator = generator.to(device, memory_format=memory_format)
-    ema = copy.deepcopy(generator).requires_grad_(False).eval()
-    disc = None
-    if recipe.loss.adversarial > 0:
-        disc = PatchDiscriminator(width=recipe.loss.disc_width).to(device, memory_format=memory_format)
-    features = VGGFeatures(args.vgg) if recipe.loss.perceptual > 0 or recipe.loss.style > 0 else None
-    criterion = InpaintingLoss(recipe.loss, features).to(device)
-    opt_g = torch.optim.Adam(generator.parameters(), lr=recipe.optim.lr, betas=(0.9, 0.999))
-    opt_d = torch.optim.Adam(disc.parameters(), lr=recipe.optim.disc_lr, betas=(0.5, 0.999)) if disc else None
 
-    step, skipped, images_seen, wall = 0, 0, 0, 0.0
-    init = state.get("init") if state else None  # what a run started with --init grew from
-    if state:
-        generator.load_state_dict(state["generator"])
-        ema.load_state_dict(state["ema"])
-        opt_g.load_state_dict(state["opt_g"])
-        if disc is not None and state.get("disc"):
-            disc.load_state_dict(state["disc"])
-            opt_d.load_state_dict(state["opt_d"])
-        torch.set_rng_state(state["torch_rng"])
-        step, skipped, images_seen, wall = state["step"], state["skipped"], state["images_seen"], state["wall"]
-        log.info("resumed %s at step %d", run_dir, step)
-    elif args.init is not None:
-        from inpaint.weights import read_checkpoint
-
-        checkpoint = read_checkpoint(args.init)
-        mine = generator.config
-        if dataclasses.replace(checkpoint.config, upsample=mine.upsample, sketch_from=mine.sketch_from) != mine:
-            raise SystemExit(f"--init {args.init}: its architecture {checkpoint.config} is not the recipe's")
-        try:
-            weights = init_weights(checkpoint.state_dict, generator)
-        except ValueError as exc:
-            raise SystemExit(f"--init {args.init}: {exc}") from exc
-        generator.load_state_dict(weights)
-        ema.load_state_dict(weights)
-        init = {"file": args.init.name, "training": checkpoint.meta.get("training") or {}}
-        log.info("new run initialised from %s", args.init)
-    if not state and args.init_disc is not None:
-        if disc is None:
-            raise SystemExit(f"--init-disc {args.init_disc}: this recipe has no discriminator (loss.adversarial = 0)")
-        from safetensors.torch import load_file
-
-        try:
-            disc.load_state_dict({k: v.float() for k, v in load_file(str(args.init_disc)).items()})
-        except (RuntimeError, OSError) as exc:
-            raise SystemExit(f"--init-disc {args.init_disc}: {str(exc).splitlines()[0]}") from None
-        log.info("discriminator initialised from %s", args.init_disc)
-
-    g_model = DistributedDataParallel(generator) if world > 1 else generator
-    d_model = DistributedDataParallel(disc) if world > 1 and disc is not None else disc
-    writer = None
+    run_log = None
     if main_process:
-        from torch.utils.tensorboard import SummaryWriter
-
-        writer = SummaryWriter(str(run_dir / "tb"))
+        validation = make_validation(args.data, recipe) if recipe.run.validate_every else None
+        run_log = RunLog(run_dir, recipe, validation, world)
         log.info("recipe %s, %d images (%s edges), VGG: %s, device %s × %d",
-                 recipe.name, len(source), getattr(source, "detector", "?"),
-                 features.source if features else "unused", device, world)
-
-    def snapshot() -> dict:
-        return {
-            "step": step, "skipped": skipped, "images_seen": images_seen, "wall": wall,
-            "generator": generator.state_dict(), "ema": ema.state_dict(), "opt_g": opt_g.state_dict(),
-            "disc": disc.state_dict() if disc else {}, "opt_d": opt_d.state_dict() if opt_d else {},
-            "torch_rng": torch.get_rng_state(), "recipe": recipe.to_dict(),
-            "vgg": features.source if features else "unused", "data_size": len(source),
-            "edges": getattr(source, "detector", "?"), "world": world, "device": str(device), "init": init,
-        }
-
-    validation = None
-    if main_process and recipe.run.validate_every:
-        validation = make_validation(args.data, recipe)
-
-    def validate() -> None:
-        scores = validation.run(ema)
-        for name, value in scores.items():
-            writer.add_scalar(f"val/{name}", value, step)
-        with open(run_dir / "validation.jsonl", "a") as handle:
-            handle.write(json.dumps({"step": step, **{k: round(v, 4) for k, v in scores.items()}}) + "\n")
-        log.info("step %d validation: %s", step, ", ".join(f"{k} {v:.3f}" for k, v in scores.items()))
-
-    if validation is not None and not state:
-        validate()  # where the run starts from
+                 recipe.name, len(source), record["edges"], record["vgg"], device, world)
+        if validation is not None and not saved:
+            run_log.validate(state)  # where the run starts from
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # run `finally` on a kill
 
-    # -- the loop ------------------------------------------------------------------------------
     loader, loader_res = None, None
-    progress = tqdm(total=recipe.optim.steps, initial=step, disable=not main_process, unit="step", dynamic_ncols=True)
-    window_start, window_images = time.perf_counter(), 0
+    progress = tqdm(total=recipe.optim.steps, initial=state.step, disable=not main_process, unit="step",
+                    dynamic_ncols=True)
+    deadline = time.monotonic() + 60 * args.minutes if args.minutes else float("inf")
     try:
-        deadline = time.monotonic() + 60 * args.minutes if args.minutes else float("inf")
-        while step < recipe.optim.steps and time.monotonic() < deadline:
+        while state.step < recipe.optim.steps and time.monotonic() < deadline:
             tick = time.perf_counter()
-            resolution = resolution_at(recipe, step)
+            resolution = resolution_at(recipe, state.step)
             if resolution != loader_res:
                 dataset.resolution = resolution
-                loader, loader_res = make_loader(dataset, recipe, step, rank, world), resolution
-            batch = {k: v.to(device, non_blocking=True) for k, v in next(loader).items()}
-            for key in ("image", "valid", "sketch", "color", "color_mask"):
-                batch[key] = batch[key].contiguous(memory_format=memory_format)
-            lr = warmed(lr_at(recipe, step), recipe, step)
-            for group in opt_g.param_groups:
-                group["lr"] = lr
-            if opt_d is not None:
-                for group in opt_d.param_groups:
-                    group["lr"] = warmed(recipe.optim.disc_lr, recipe, step)
-            generator.freeze_encoder_bn = step >= recipe.optim.finetune_from
-            generator.train()
+                loader, loader_res = make_loader(dataset, recipe, state.step, rank, world), resolution
+            batch = batch_to(next(loader), device, memory_format)
+            lr = set_learning_rates(state)
+            state.generator.freeze_encoder_bn = state.step >= recipe.optim.finetune_from
+            state.generator.train()
 
-            finite, terms = train_step(generator, g_model, d_model, ema, opt_g, opt_d, criterion, batch, recipe, device,
-                                       step)
-            if not finite:
-                skipped += 1
-                log.warning("step %d: non-finite loss or gradient, update skipped (%d so far)", step, skipped)
-
-            step += 1
-            images_seen += batch["image"].shape[0] * world
-            window_images += batch["image"].shape[0] * world
-            wall += time.perf_counter() - tick
-            if main_process:
-                progress.update(1)
-                if step % recipe.run.log_every == 0 or step == recipe.optim.steps:
-                    rate = window_images / (time.perf_counter() - window_start)
-                    window_start, window_images = time.perf_counter(), 0
-                    progress.set_postfix(loss=f"{float(terms['total'].detach()):.3f}", img_s=f"{rate:.1f}", res=resolution)
-                    for name, value in terms.items():
-                        if name != "comp" and torch.is_tensor(value) and value.numel() == 1:
-                            writer.add_scalar(f"loss/{name}", float(value.detach()), step)
-                    writer.add_scalar("train/lr", lr, step)
-                    writer.add_scalar("train/img_per_s", rate, step)
-                    writer.add_scalar("train/skipped", skipped, step)
-                if step % recipe.run.sample_every == 0:
-                    grid = sample_grid(batch, terms["comp"].detach())
-                    writer.add_image("samples", grid, step)
-                    (run_dir / "samples").mkdir(exist_ok=True)
-                    from torchvision.utils import save_image
-
-                    save_image(grid, run_dir / "samples" / f"{step:07d}.png")
-                if validation is not None and step % recipe.run.validate_every == 0:
-                    validate()
-                if step % recipe.run.checkpoint_every == 0:
-                    save_state(run_dir, snapshot())
+            updated, terms, comp = train_step(state, batch)
+            if not updated:
+                counters["skipped"] += 1
+                log.warning("step %d: non-finite loss or gradient, update skipped (%d so far)",
+                            state.step, counters["skipped"])
+            state.step += 1
+            counters["images_seen"] += batch["image"].shape[0] * world
+            counters["wall"] += time.perf_counter() - tick
+            if run_log is not None:
+                run_log.step(state, terms, comp, batch, lr, counters["skipped"], progress)
+                if state.step % recipe.run.checkpoint_every == 0:
+                    save_state(run_dir, snapshot(state, counters, record))
     finally:
         loader = None  # stop the loader's workers before the last save, so none can die during it
         if main_process:
-            save_state(run_dir, snapshot())
+            save_state(run_dir, snapshot(state, counters, record))
             progress.close()
-            if writer is not None:
-                writer.close()
-            log.info("saved %s at step %d (%d images, %.0f s)", run_dir / "last.pt", step, images_seen, wall)
+            run_log.close()
+            log.info("saved %s at step %d (%d images, %.0f s)", run_dir / "last.pt", state.step,
+                     counters["images_seen"], counters["wall"])
         signal.signal(signal.SIGTERM, previous_handler)
         if world > 1:
             dist.destroy_process_group()

@@ -1,4 +1,5 @@
-"""Losses of Liu et al. 2018 (PConv); the adversarial terms are in train/adversarial.py.
+"""The reconstruction terms of Liu et al. 2018 (PConv), unweighted; train/objective.py adds
+them up with the adversarial terms (train/adversarial.py):
 
     L = valid·L_valid + hole·L_hole + perceptual·L_perc + style·(L_style_out + L_style_comp) + tv·L_tv
 
@@ -20,7 +21,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import LossSection
 
 log = logging.getLogger(__name__)
 
@@ -156,22 +156,23 @@ def _per_sample(values: torch.Tensor) -> torch.Tensor:
     return values.flatten(1).mean(1)
 
 
-class InpaintingLoss(nn.Module):
-    def __init__(self, weights: LossSection, features: VGGFeatures | None = None):
-        super().__init__()
-        self.w = weights
-        needs_vgg = weights.perceptual > 0 or weights.style > 0
-        self.features = (features or VGGFeatures()) if needs_vgg else None
+class ReconstructionTerms(nn.Module):
+    """The PConv terms against the true image, unweighted (train.objective weighs them):
+    `valid` and `hole` L1, `tv` and, with a VGG, `perceptual` and `style`."""
 
-    def forward(self, image: torch.Tensor, valid: torch.Tensor, pred: torch.Tensor,
+    def __init__(self, features: VGGFeatures | None = None, perceptual_size: int = 0):
+        super().__init__()
+        self.features = features
+        self.perceptual_size = perceptual_size
+
+    def forward(self, image: torch.Tensor, valid: torch.Tensor, pred: torch.Tensor, comp: torch.Tensor,
                 truth: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
-        """All terms and their weighted `total`; `comp` (the composite) is returned for the
-        discriminator. `truth` (B, default all 1) says per sample whether `image` is the
-        truth inside the hole; where it is 0 (a mismatched sketch, `train.mismatch`) the
-        hole, perceptual and style terms skip that sample (the known pixels still count)."""
-        pred = pred.float()
+        """`comp` is the composite of `pred` (inpaint.contract.composite). `truth` (B, default
+        all 1) says per sample whether `image` is the truth inside the hole; where it is 0 (a
+        mismatched sketch, `train.mismatch`) the hole, perceptual and style terms skip that
+        sample (the known pixels still count)."""
+        pred, comp = pred.float(), comp.float()
         hole = 1.0 - valid
-        comp = valid * image + hole * pred
         truth = pred.new_ones(pred.shape[0]) if truth is None else truth.float()
         share = truth / truth.sum().clamp_min(1e-6) if truth.sum() > 0 else truth  # weights of a mean over samples
 
@@ -184,7 +185,7 @@ class InpaintingLoss(nn.Module):
             "tv": total_variation(comp, hole),
         }
         if self.features is not None:
-            size = self.w.perceptual_size
+            size = self.perceptual_size
             both, target = torch.cat([pred, comp]), image
             if size and size != image.shape[-1]:
                 both = F.interpolate(both, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
@@ -199,6 +200,4 @@ class InpaintingLoss(nn.Module):
                 g = gram(t)
                 style = style + weighted((gram(f_out) - g).abs()) + weighted((gram(f_comp) - g).abs())
             terms["perceptual"], terms["style"] = perceptual, style
-        terms["total"] = sum(getattr(self.w, name) * value for name, value in terms.items())
-        terms["comp"] = comp
         return terms

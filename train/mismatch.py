@@ -5,7 +5,7 @@ face's mouth, nose or eyes and gives as the sketch a *donor* face's lines of tha
 moved onto the face by the landmarks (`train.transfer.transfer_case`, the transfer test's
 warp). No photo matches that sketch, so such a sample is marked `mismatched` and the loss
 scores its hole only with the adversarial term and a line-following term, never with L1 or
-VGG terms against the original face (`train.losses`, `train.fit.train_step`).
+VGG terms against the original face (`train.objective`).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def mismatched_sample(image: np.ndarray, landmarks: np.ndarray, donor: tuple[np.
                       rng: np.random.Generator, crop: int, level_power: float = 1.0) -> dict[str, torch.Tensor]:
     """One sample: `image`'s part masked, the donor's (image, lines, landmarks) lines of it as
     the sketch; a `crop`-px window around the hole when `crop` (else the whole face)."""
-    from .data import _to_tensor, crop_around
+    from .data import crop_around, sample_dict
 
     part = PARTS[int(rng.integers(len(PARTS)))]
     donor_image, donor_lines, donor_landmarks = donor
@@ -30,12 +30,5 @@ def mismatched_sample(image: np.ndarray, landmarks: np.ndarray, donor: tuple[np.
         image, hole, sketch = image[window], hole[window], sketch[window]
     level = float(rng.uniform(0.0, 1.0)) ** level_power
     empty = np.zeros(hole.shape, bool)
-    return {
-        "image": _to_tensor(np.ascontiguousarray(image), True),
-        "valid": _to_tensor(~hole, False),
-        "sketch": _to_tensor(sketch, False),
-        "color": torch.zeros(3, *hole.shape),
-        "color_mask": _to_tensor(empty, False),
-        "level": torch.tensor(level),
-        "mismatched": torch.tensor(1.0),
-    }
+    return sample_dict(np.ascontiguousarray(image), hole, sketch, np.zeros((*hole.shape, 3), np.uint8), empty, level,
+                       mismatched=True)

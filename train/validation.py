@@ -20,23 +20,15 @@ import math
 import numpy as np
 import torch
 
+from inpaint import Editor
+from inpaint.engines import FrameInputs
+
 from .data import CacheSource
 from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
 from .transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
                        transfer_scores)
 from . import quality
-
-
-def _tensor(arrays: list[np.ndarray], signed: bool, device) -> torch.Tensor:
-    x = torch.from_numpy(np.stack(arrays).astype(np.float32)).to(device)
-    x = x.permute(0, 3, 1, 2) if x.ndim == 4 else x[:, None]
-    return x / 127.5 - 1.0 if signed else x
-
-
-def _to_uint8(batch: torch.Tensor) -> list[np.ndarray]:
-    out = ((batch.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()
-    return list(out)
 
 
 LARGE_HOLE = (0.3, 0.5)
@@ -72,31 +64,28 @@ class Validation:
             for key in ("structure", "ink"):
                 self.references[f"transfer_{key}_{name}"] = quality.nanmean(x[key] for x in scores)
 
-    def _fill(self, model, holes: list[np.ndarray], sketches: list[np.ndarray] | None,
+    def _fill(self, editor: Editor, holes: list[np.ndarray], sketches: list[np.ndarray] | None,
               hints: list[tuple[np.ndarray, np.ndarray]] | None = None) -> list[np.ndarray]:
-        device = next(model.parameters()).device
-        image = _tensor(self.images, True, device)
-        valid = 1.0 - _tensor([h.astype(np.float32) for h in holes], False, device)
-        sketch = None if sketches is None else _tensor([s.astype(np.float32) for s in sketches], False, device)
-        color = color_mask = None
-        if hints is not None:
-            color = _tensor([rgb for rgb, _ in hints], True, device)
-            color_mask = _tensor([m.astype(np.float32) for _, m in hints], False, device)
-        pred = model(image, valid, sketch, color, color_mask, 0.0)
-        return _to_uint8(valid * image + (1 - valid) * pred.float())
+        frames = [FrameInputs(image, hole, None if sketches is None else sketches[i],
+                              *(hints[i] if hints is not None else (None, None)), level=0.0)
+                  for i, (image, hole) in enumerate(zip(self.images, holes))]
+        return editor.fill_frames(frames)
 
     @torch.inference_mode()
     def run(self, model) -> dict[str, float]:
-        """The scores of `model` (put in eval mode for the run, restored after)."""
+        """The scores of `model` (put in eval mode for the run, restored after). The fills are
+        the editor's frame step (`Editor.fill_frames`) without its colour-hint step, so every
+        score, `lip_colour` included, is the network's own."""
         was_training = model.training
         model.eval()
+        editor = Editor.from_network(model, "validation", serving=False, follow_hints=False)
         try:
-            unguided = self._fill(model, self.holes, None)
-            oracle = self._fill(model, self.holes, self.oracle)
-            transfer = self._fill(model, [c.hole for c in self.cases], [c.sketch for c in self.cases])
-            large = self._fill(model, self.large, None)
-            mouth = self._fill(model, self.mouths, None)
-            tinted = self._fill(model, self.mouths, None, self.dabs)
+            unguided = self._fill(editor, self.holes, None)
+            oracle = self._fill(editor, self.holes, self.oracle)
+            transfer = self._fill(editor, [c.hole for c in self.cases], [c.sketch for c in self.cases])
+            large = self._fill(editor, self.large, None)
+            mouth = self._fill(editor, self.mouths, None)
+            tinted = self._fill(editor, self.mouths, None, self.dabs)
         finally:
             model.train(was_training)
         out: dict[str, list[float]] = {k: [] for k in ("sharpness", "sharpness_sketch", "edge_f1", "edge_f1_sketch",

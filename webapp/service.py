@@ -30,7 +30,7 @@ GROW_FRACTION = 0.15  # a part's mask grows by this × √(its area): a margin t
 
 
 @dataclass(frozen=True)
-class EditResult:
+class ServedEdit:
     image: Image.Image  # RGB, the photo's size, with its ICC profile and EXIF in .info
     status: str  # one Markdown line: what ran, which path and why, how long
 
@@ -87,14 +87,14 @@ class Service:
                  self.editor.model_name, detector.name, torch.get_num_threads())
 
     def edit(self, photo: Source, mask: Source | None, sketch: Source | None = None, color: Source | None = None,
-             faithfulness: object = 0.5, align: bool = True) -> EditResult:
+             faithfulness: object = 0.5, align: bool = True) -> ServedEdit:
         """One edit on the inputs as they arrived (PIL images or file paths)."""
         done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), return_info=True)
-        return EditResult(done.image, self.status_line(done.info))
+        return ServedEdit(done.image, self.status_line(done.info))
 
     def status_line(self, info: EditInfo) -> str:
-        engine = f"**{info.engine}**"  # EditInfo.engine holds the model's name
-        if self.editor.engine == "telea":
+        engine = f"**{info.model_name}**"
+        if self.editor.kind == "telea":
             engine += " (classical fallback: the sketch is ignored, colour hints only tint the fill)"
         where = info.note or info.path  # e.g. "aligned to the face 84 px wide at (225, 123)",
         # "cropped around the mask: no face found", "whole image (align=False)"
