@@ -24,6 +24,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from inpaint.face import detect_faces, face_part_mask, grey_image
 from inpaint.face.parts import grow_mask
+from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, MOUTH_CORNERS
 
 MASK = (255, 255, 255, 178)  # the app's Mask brush
 INK = (24, 24, 24, 255)  # the app's Sketch pen
@@ -56,8 +57,8 @@ def smile(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndar
     """A wider smile: outer lips 48–59 and the inner line 60–67, 25 % wider, corners up."""
     shape = photo.shape[:2]
     outer, inner = landmarks[48:60].copy(), landmarks[60:68].copy()
-    centre = landmarks[48:68].mean(0)
-    width = np.linalg.norm(landmarks[54] - landmarks[48])
+    centre = landmarks[MOUTH].mean(0)
+    width = np.linalg.norm(np.subtract(*landmarks[list(MOUTH_CORNERS)]))
 
     def reshape(points: np.ndarray) -> np.ndarray:
         out = points.copy()
@@ -87,9 +88,9 @@ def smile(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndar
 def brows(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Both eyebrows (17–21, 22–26) lifted, more in the middle of each brow: arched."""
     shape = photo.shape[:2]
-    eye_gap = np.linalg.norm(landmarks[36:42].mean(0) - landmarks[42:48].mean(0))
+    eye_gap = np.linalg.norm(landmarks[EYE_LEFT].mean(0) - landmarks[EYE_RIGHT].mean(0))
     sketch = np.zeros(shape + (4,), np.uint8)
-    for brow in (landmarks[17:22], landmarks[22:27]):
+    for brow in (landmarks[BROW_LEFT], landmarks[BROW_RIGHT]):
         t = np.linspace(-1.0, 1.0, len(brow))
         lifted = brow.copy()
         lifted[:, 1] -= eye_gap * (0.06 + 0.08 * (1 - t**2))

@@ -26,10 +26,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
+from inpaint.landmarks import EYE_LEFT, EYE_RIGHT, MOUTH  # noqa: E402
 from train.transfer import PARTS, telea_fill, transfer_case, transfer_scores  # noqa: E402
 
 ZOOM = 2.0
-BULGES = ((slice(48, 68), (1.30, 1.25)), (slice(36, 42), (1.2, 1.25)), (slice(42, 48), (1.2, 1.25)))
+BULGES = ((MOUTH, (1.30, 1.25)), (EYE_LEFT, (1.2, 1.25)), (EYE_RIGHT, (1.2, 1.25)))
 
 
 def bulge(image: np.ndarray, centre: np.ndarray, radius: float, scale: tuple[float, float]) -> np.ndarray:

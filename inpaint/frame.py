@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .landmarks import EYE_LEFT, EYE_RIGHT, MOUTH
+
 
 @dataclass(frozen=True)
 class Frame:
@@ -68,7 +70,7 @@ MIN_MARGIN = 16
 
 def key_points(landmarks: np.ndarray) -> np.ndarray:
     """3×2: the two eye centres (image-left first) and the mouth centre of 68 landmarks."""
-    return np.stack([landmarks[36:42].mean(0), landmarks[42:48].mean(0), landmarks[48:68].mean(0)])
+    return np.stack([landmarks[EYE_LEFT].mean(0), landmarks[EYE_RIGHT].mean(0), landmarks[MOUTH].mean(0)])
 
 
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:

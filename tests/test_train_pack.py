@@ -45,8 +45,6 @@ def test_the_burst_kit_trains_two_arms_and_brings_both_networks_back(face_folder
     """train/device_run.sh on the CPU: two arms of the ink study side by side on a tiny
     model, each arm's generator and discriminator (fp16) and the validation brought back; a
     second burst starts from those files (the adversarial game continues)."""
-    import json
-
     import torch
     from safetensors.torch import load_file
 

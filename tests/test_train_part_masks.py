@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from inpaint.frame import CANONICAL
+from inpaint.landmarks import EYE_LEFT, EYE_RIGHT, EYES, MOUTH, NOSE
 from train.masks import FACE_REGIONS
 from train.part_masks import PartMaskParams, part_mask
 
@@ -14,7 +15,7 @@ def _inside(mask, points):
 
 def test_a_part_mask_covers_that_part_and_little_else(aligned_astronaut):
     image, landmarks, _ = aligned_astronaut
-    for parts, points in ((("mouth",), slice(48, 68)), (("nose",), slice(27, 36)), (("eyes",), slice(36, 48))):
+    for parts, points in ((("mouth",), MOUTH), (("nose",), NOSE), (("eyes",), EYES)):
         params = PartMaskParams(choices=((parts, 1.0),), grow=(4.0, 4.0))
         hole, chosen = part_mask(np.random.default_rng(0), landmarks, 256, params)
         assert chosen == parts and _inside(hole, landmarks[points]).all()
@@ -28,7 +29,7 @@ def test_one_eye_is_one_eye(aligned_astronaut):
     covered = set()
     for seed in range(6):
         hole, _ = part_mask(np.random.default_rng(seed), landmarks, 256, params)
-        left, right = _inside(hole, landmarks[36:42]).all(), _inside(hole, landmarks[42:48]).all()
+        left, right = _inside(hole, landmarks[EYE_LEFT]).all(), _inside(hole, landmarks[EYE_RIGHT]).all()
         assert left != right
         covered.add(left)
     assert covered == {True, False}  # both eyes get picked

@@ -21,6 +21,8 @@ from collections import defaultdict
 import cv2
 import numpy as np
 
+from inpaint.landmarks import EYE_LEFT, EYE_RIGHT
+
 SHRINK = 4
 
 
@@ -44,7 +46,7 @@ def mouth_hole(rgb: np.ndarray) -> np.ndarray | None:
     if not faces:
         return None
     lm = faces[0].landmarks
-    grow = max(2, round(0.25 * np.linalg.norm(lm[36:42].mean(0) - lm[42:48].mean(0))))
+    grow = max(2, round(0.25 * np.linalg.norm(lm[EYE_LEFT].mean(0) - lm[EYE_RIGHT].mean(0))))
     return grow_mask(draw_parts(lm, rgb.shape[:2], ["mouth"]), grow)
 
 

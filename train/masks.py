@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from inpaint.frame import CANONICAL
+from inpaint.landmarks import GROUPS
 
 Region = tuple[float, float, float, float]  # centre x, centre y, half-width, half-height (fractions)
 
@@ -49,13 +50,8 @@ FACE_REGIONS: dict[str, Region] = {
     "nose": ((_EYE_L[0] + _EYE_R[0]) / 2, _NOSE_Y, 0.07, 0.09),
     "mouth": (*_MOUTH, 0.13, 0.06),
 }
-# The same regions in the 68-point (iBUG 300-W) landmark scheme; 36–41 is the eye on image left.
-LANDMARK_GROUPS: dict[str, range] = {
-    "eye_left": range(36, 42),
-    "eye_right": range(42, 48),
-    "nose": range(27, 36),
-    "mouth": range(48, 68),
-}
+# The same regions in the 68-point landmark scheme.
+LANDMARK_GROUPS: dict[str, slice] = {name: GROUPS[name] for name in FACE_REGIONS}
 LANDMARK_PAD = 1.6  # ellipse half-axis / half-extent of the landmark group
 LANDMARK_MIN_AXIS = 0.04  # fraction of the side; eyes are thin in landmarks
 
@@ -159,7 +155,7 @@ def landmark_regions(landmarks: np.ndarray, size: int | tuple[int, int]) -> dict
     h, w = _shape(size)
     regions = {}
     for name, idx in LANDMARK_GROUPS.items():
-        group = pts[list(idx)]
+        group = pts[idx]
         cx, cy = group.mean(axis=0)
         ax = max(np.ptp(group[:, 0]) / 2 * LANDMARK_PAD, LANDMARK_MIN_AXIS * min(h, w))
         ay = max(np.ptp(group[:, 1]) / 2 * LANDMARK_PAD, LANDMARK_MIN_AXIS * min(h, w))

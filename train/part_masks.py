@@ -15,6 +15,7 @@ import cv2
 import numpy as np
 
 from inpaint.face.parts import draw_parts
+from inpaint.landmarks import EYE_LEFT, EYE_RIGHT
 
 # (parts, weight): what people redraw most, one or two parts at a time. "eye" = one eye.
 PART_CHOICES: tuple[tuple[tuple[str, ...], float], ...] = (
@@ -45,7 +46,7 @@ def has_landmarks(landmarks: np.ndarray | None) -> bool:
 
 
 def _one_eye(landmarks: np.ndarray, shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
-    side = slice(36, 42) if rng.random() < 0.5 else slice(42, 48)
+    side = EYE_LEFT if rng.random() < 0.5 else EYE_RIGHT
     both = draw_parts(landmarks, shape, ["eyes"])
     keep = np.zeros(shape, np.uint8)
     hull = cv2.convexHull(np.rint(landmarks[side]).astype(np.int32))

@@ -24,11 +24,12 @@ import numpy as np
 
 from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.frame import fit_similarity
+from inpaint.landmarks import GROUPS
 
 from . import quality
 
 PARTS = ("mouth", "nose", "eyes")
-PART_POINTS = {"mouth": slice(48, 68), "nose": slice(27, 36), "eyes": slice(36, 48)}
+PART_POINTS = {part: GROUPS[part] for part in PARTS}
 TRANSFER_TOLERANCE = 3
 GROW_AT_256 = 8  # the part mask's margin at 256 px (scales with the side)
 

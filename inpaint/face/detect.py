@@ -28,6 +28,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from ..landmarks import EYE_LEFT, EYE_RIGHT
+
 MIN_IMAGE_SIDE = 64  # smaller photos are not searched at all
 WHOLE_SIDE = 1024  # longer side of the whole-image pass (HOG ≈ 40 ms there on one core)
 SMALL_IMAGE_SIDE = 640  # below this the whole pass upsamples 2× (faces down to ~40 px)
@@ -191,7 +193,7 @@ def fit_landmarks(grey: np.ndarray, box: BoxT, score: float = 0.0) -> Face:
     corners = (np.array([[x0, y0], [x1, y1]]) - origin + 0.5) * f - 0.5
     crop_box = (corners[0, 0], corners[0, 1], corners[1, 0] - 1, corners[1, 1] - 1)
     points = _predict(crop, crop_box)
-    eyes = points[42:48].mean(0) - points[36:42].mean(0)
+    eyes = points[EYE_RIGHT].mean(0) - points[EYE_LEFT].mean(0)
     roll = float(np.degrees(np.arctan2(eyes[1], eyes[0])))
     if abs(roll) > ROLL_REFIT_DEG:
         center = tuple(float(v) for v in corners.mean(0))

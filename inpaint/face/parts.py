@@ -12,6 +12,7 @@ import numpy as np
 
 from ..imageio import ImageLike, to_rgb
 from ..frame import CANONICAL, fit_similarity, key_points
+from ..landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, JAW, NOSE, OUTER_LIPS
 from .detect import MIN_IMAGE_SIDE, detect_faces, grey_image
 
 PARTS = ("eyes", "eyebrows", "nose", "mouth", "jaw", "face", "hair")
@@ -73,17 +74,17 @@ def draw_parts(landmarks: np.ndarray, shape: tuple[int, int], parts: list[str]) 
     canvas = np.zeros(shape, np.uint8)
     for part in parts:
         if part == "eyes":
-            _fill(canvas, lm[36:42])
-            _fill(canvas, lm[42:48])
+            _fill(canvas, lm[EYE_LEFT])
+            _fill(canvas, lm[EYE_RIGHT])
         elif part == "eyebrows":
-            _line(canvas, lm[17:22], BAND["eyebrows"] * gap)
-            _line(canvas, lm[22:27], BAND["eyebrows"] * gap)
+            _line(canvas, lm[BROW_LEFT], BAND["eyebrows"] * gap)
+            _line(canvas, lm[BROW_RIGHT], BAND["eyebrows"] * gap)
         elif part == "nose":
-            _fill(canvas, lm[27:36], convex=True)
+            _fill(canvas, lm[NOSE], convex=True)
         elif part == "mouth":
-            _fill(canvas, lm[48:60])
+            _fill(canvas, lm[OUTER_LIPS])
         elif part == "jaw":
-            _line(canvas, lm[:17], BAND["jaw"] * gap)
+            _line(canvas, lm[JAW], BAND["jaw"] * gap)
         elif part == "face":
             _fill(canvas, _face_outline(lm, to_canon, to_photo), convex=True)
         elif part == "hair":
