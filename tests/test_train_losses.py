@@ -132,3 +132,20 @@ def test_line_following_asks_for_a_step_on_the_line_not_ink_along_it():
     assert line_following(skin, line, hole, weight).item() == pytest.approx(1.0, abs=1e-3)
     assert line_following(inked, line, hole, weight).item() == pytest.approx(1.0, abs=1e-3)
     assert line_following(skin, line, hole, torch.zeros(1)).item() == 0.0  # no sample asks for it
+
+
+def test_structure_loss_charges_ink_and_blur_but_not_the_truth():
+    from train.losses import structure_loss
+
+    hole = torch.zeros(1, 1, 32, 32)
+    hole[..., 8:24, 4:28] = 1
+    truth = torch.zeros(1, 3, 32, 32)
+    truth[..., 16:, :] = -0.5  # an edge: a lower lip darker than the skin above
+    weight = torch.ones(1)
+    inked = truth.clone()
+    inked[..., 15:17, :] = -1.0  # the edge drawn over as a dark stroke
+    blurred = torch.nn.functional.avg_pool2d(truth, 5, stride=1, padding=2, count_include_pad=False)
+    assert structure_loss(truth, truth, hole, weight).item() == pytest.approx(0.0, abs=1e-6)
+    assert structure_loss(inked, truth, hole, weight) > 0.05
+    assert structure_loss(blurred, truth, hole, weight) > 0.01
+    assert structure_loss(inked, truth, hole, torch.zeros(1)).item() == 0.0  # no sample with a truth

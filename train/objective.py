@@ -1,7 +1,7 @@
 """The generator's objective: every term, each with its recipe weight, added in one place.
 
     total = valid·L1_known + hole·L1_hole + perceptual·L_perc + style·L_style + tv·L_tv
-          + follow·L_lines + adversarial·L_adv + feature_matching·L_fm
+          + structure·(1 − SSIM_hole) + follow·L_lines + adversarial·L_adv + feature_matching·L_fm
 
 The terms themselves live where their maths is: train/losses.py (reconstruction, lines) and
 train/adversarial.py (the discriminator's). A weight of 0 leaves its term out of the total;
@@ -14,7 +14,7 @@ import torch
 from .adversarial import generator_terms
 from .config import LossSection
 from .discriminator import PatchDiscriminator
-from .losses import ReconstructionTerms, line_following
+from .losses import ReconstructionTerms, line_following, structure_loss
 
 
 def generator_objective(
@@ -29,6 +29,9 @@ def generator_objective(
     total = w.valid * terms["valid"] + w.hole * terms["hole"] + w.tv * terms["tv"]
     if "perceptual" in terms:
         total = total + w.perceptual * terms["perceptual"] + w.style * terms["style"]
+    if w.structure > 0:
+        terms["structure"] = structure_loss(comp, image, hole, truth)
+        total = total + w.structure * terms["structure"]
     if w.follow > 0:
         asked = torch.ones_like(truth) if w.follow_oracle else batch["mismatched"]
         terms["follow"] = line_following(comp, sketch, hole, asked)
