@@ -166,6 +166,22 @@ def _coerce(value, kind: type, key: str):
     return value
 
 
+def read_recipe_file(path: Path) -> dict:
+    """A recipe file's fields; with `extends = "NAME"`, on top of that recipe's (section by
+    section, so a variant states only what it changes)."""
+    data = tomllib.loads(path.read_text())
+    base = data.pop("extends", None)
+    if base is None:
+        return data
+    merged = load_recipe(base).to_dict()
+    for key, value in data.items():
+        if isinstance(value, dict):
+            merged[key] = {**merged.get(key, {}), **value}
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe:
     """A recipe by name (train/recipes/NAME.toml) or path, with overrides applied."""
     path = Path(name_or_path)
@@ -174,7 +190,7 @@ def load_recipe(name_or_path: str, overrides: list[str] | None = None) -> Recipe
     if not path.is_file():
         available = ", ".join(sorted(p.stem for p in RECIPE_DIR.glob("*.toml")))
         raise ValueError(f"no recipe {name_or_path!r} (available: {available})")
-    recipe = Recipe.from_dict(tomllib.loads(path.read_text()))
+    recipe = Recipe.from_dict(read_recipe_file(path))
     for assignment in overrides or []:
         recipe.override(assignment)
     return recipe
