@@ -5,7 +5,7 @@
 The other face is the public-domain astronaut herself, mirrored, recoloured and with a
 wider mouth and larger eyes (a smooth local warp, `other_face`), so no training or test
 photo is used. Per part (mouth, eyes, nose), the row shows: the astronaut with the hole
-and the other face's lines (the transfer test's case, `train.transfer.transfer_case`),
+and the other face's lines (the transfer test's case, `evaluation.transfer.transfer_case`),
 each model's result through the editor (align, faithfulness 0), OpenCV Telea, and the other
 face's real part pasted in: what the lines came from. The numbers under each panel are the
 case's structure (local SSIM against the real part) and ink (grey levels by which the lines
@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE.parent))
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
 from inpaint.landmarks import EYE_LEFT, EYE_RIGHT, MOUTH  # noqa: E402
-from train.transfer import PARTS, telea_fill, transfer_case, transfer_scores  # noqa: E402
+from evaluation.transfer import PARTS, telea_fill, transfer_case, transfer_scores  # noqa: E402
 
 ZOOM = 2.0
 BULGES = ((MOUTH, (1.30, 1.25)), (EYE_LEFT, (1.2, 1.25)), (EYE_RIGHT, (1.2, 1.25)))

@@ -26,7 +26,8 @@ class UsageError(ValueError):
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m inpaint", description="Redraw the masked region of a face photo.")
+    prog = "sketchface" if Path(sys.argv[0]).name == "sketchface" else "python -m inpaint"
+    p = argparse.ArgumentParser(prog=prog, description="Redraw the masked region of a face photo.")
     p.add_argument("--image", required=True, type=Path, help="photo, or a folder of photos")
     p.add_argument("--mask", required=True, type=Path, help="mask (white/opaque = redraw), or a folder of masks")
     p.add_argument("--sketch", type=Path, help="sketch strokes (white/opaque = line), file or folder")

@@ -208,7 +208,7 @@ def upsample_masked(h: torch.Tensor, m: torch.Tensor, mode: str) -> tuple[torch.
     "bilinear" interpolates among the *valid* coarse neighbours only (normalised by the
     interpolated mask, as a partial conv renormalises), so values the encoder left in the
     hole never leak in. Why offer bilinear: a stack of nearest steps under an adversarial
-    loss prints a period-8 grid into large fills (`train.quality.grid`)."""
+    loss prints a period-8 grid into large fills (`evaluation.quality.grid`)."""
     m_up = F.interpolate(m, scale_factor=2.0, mode="nearest")
     if mode == "nearest":
         return F.interpolate(h, scale_factor=2.0, mode="nearest"), m_up

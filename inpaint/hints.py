@@ -2,7 +2,7 @@
 
 The network sees the hints (`SketchPConvUNet.make_guide`), but at the shipped size it moves
 a fill's mean colour only 0.3–0.5 of the way toward a dabbed lip colour and hardly at all
-toward an unusual one (`train.transfer_eval`). A person who dabs red on the lips expects red
+toward an unusual one (`evaluation.transfer_eval`). A person who dabs red on the lips expects red
 lips, so after the network the editor shifts the fill's colour toward the hints with a
 smooth offset field, the way colourisation-by-scribbles spreads a few strokes:
 

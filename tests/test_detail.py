@@ -6,7 +6,7 @@ import pytest
 from inpaint.detail import MIN_UPSCALE, add_detail, detail_scale, match_colour, refine, smooth
 from inpaint.editor import paste_back
 from inpaint.frame import square_frame
-from train import quality
+from evaluation import quality
 
 
 def _textured(size=240, seed=0):

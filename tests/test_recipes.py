@@ -44,7 +44,8 @@ def test_a_variant_states_only_its_changes(tmp_path):
 
 
 def test_an_exported_run_records_its_recipe_field_for_field(tmp_path, face_folder):
-    from train import export, fit
+    from release import export
+    from train import fit
 
     run = tmp_path / "run"
     overrides = ["model.width=0.125", "batch_size=2", "workers=0", "crop=0", "full_every=0", "resolution=128",

@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from inpaint import Editor
-from train import export, fit, prepare
+from release import export
+from train import fit, prepare
 from train.data import CacheSource
 from train.state import load_state
 

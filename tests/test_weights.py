@@ -182,9 +182,9 @@ def test_hub_repo_missing_from_cache_is_a_clear_error(tmp_path):
 
 
 def test_exported_fp16_weights_restore_to_int8_with_their_record(tmp_path):
-    """A GPU burst brings fp16 weights files, not run folders: `train.export W.safetensors`
+    """A GPU burst brings fp16 weights files, not run folders: `release.export W.safetensors`
     stores them in the shipped int8 form, the same as quantising the fp16 model directly."""
-    from train.export import main as export_main
+    from release.export import main as export_main
 
     torch.manual_seed(6)
     half = save_checkpoint(SketchPConvUNet(TINY).eval(), tmp_path / "burst.safetensors", dtype="float16",

@@ -54,7 +54,7 @@ def edge_lines(image: np.ndarray, detector=None) -> np.ndarray:
 
 
 # File i with i % 500 == 499 is held out of training, for the in-loop validation (a cache
-# unpacked by train.pack lists its held-out faces in holdout.npy instead).
+# unpacked by release.pack lists its held-out faces in holdout.npy instead).
 HOLDOUT_EVERY = 500
 
 

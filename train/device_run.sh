@@ -2,7 +2,7 @@
 # The burst kit: train two or three recipe arms side by side on a lent GPU for a few minutes,
 # and bring back each arm's generator and discriminator (fp16) and its in-loop validation.
 #
-# Here, once per cache:   python -m train.pack --cache ~/.cache/sketchface/data/faces256-aligned-hed --out .pack
+# Here, once per cache:   python -m release.pack --cache ~/.cache/sketchface/data/faces256-aligned-hed --out .pack
 # Then with the device tool: run(command="bash train/device_run.sh", carry=[".pack"], timeout_s=600)
 # A second call on the still-warm machine with RESUME=1 continues the same runs.
 #
@@ -15,7 +15,7 @@
 # device's limit. The log is the command's output. Extra arguments go to train.arms (e.g.
 # --set key=value).
 # Needs only PyTorch, OpenCV, NumPy and safetensors there. Tested on the CPU by
-# tests/test_train_pack.py with PYTHON, a CPU base recipe and a tiny model.
+# tests/test_release_pack.py with PYTHON, a CPU base recipe and a tiny model.
 set -euo pipefail
 export PYTHONUNBUFFERED=1
 PYTHON=${PYTHON:-python3}
@@ -30,7 +30,7 @@ cd "$(dirname "$0")/.."
 if [ "${RESUME:-0}" != 1 ]; then rm -rf "$WORK"; fi
 mkdir -p "$WORK" "$OUT"
 "$PYTHON" -c "import torch; print('torch', torch.__version__, 'cuda', torch.cuda.is_available())"
-[ -f "$WORK/cache/meta.json" ] || "$PYTHON" -m train.pack --unpack "$PACK" --out "$WORK/cache"
+[ -f "$WORK/cache/meta.json" ] || "$PYTHON" -m release.pack --unpack "$PACK" --out "$WORK/cache"
 disc_args=()
 [ -d "$INIT" ] && disc_args=(--init-disc "$INIT")
 "$PYTHON" -m train.arms "$ARMS" --base "$BASE" --data "$WORK/cache" --out "$WORK/runs" --init "$INIT" \
@@ -40,8 +40,8 @@ disc_args=()
 for run in "$WORK"/runs/*/; do
   arm=$(basename "$run")
   [ -f "$run/last.pt" ] || continue
-  "$PYTHON" -m train.export "$run" --out "$OUT/$arm.safetensors" --dtype float16 > /dev/null
-  "$PYTHON" -m train.export "$run" --discriminator --out "$OUT/$arm.disc.safetensors" > /dev/null || true
+  "$PYTHON" -m release.export "$run" --out "$OUT/$arm.safetensors" --dtype float16 > /dev/null
+  "$PYTHON" -m release.export "$run" --discriminator --out "$OUT/$arm.disc.safetensors" > /dev/null || true
   [ -f "$run/validation.jsonl" ] && sed "s/^{/{\"arm\": \"$arm\", /" "$run/validation.jsonl" >> "$OUT/validation.jsonl"
   rm -f "$OUT/$arm.json"  # its record is also in the weights' header; $OUT takes 8 files
 done

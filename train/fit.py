@@ -52,12 +52,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--resume", action="store_true", help="continue the run in --out")
     p.add_argument("--init", type=Path, help="a new run starts from these exported weights (.safetensors)")
     p.add_argument("--init-disc", type=Path,
-                   help="a new run's discriminator starts from these weights (train.export --discriminator)")
+                   help="a new run's discriminator starts from these weights (release.export --discriminator)")
     p.add_argument("--device", default="auto", help="cpu, cuda, or auto")
     p.add_argument("--threads", type=int, help="torch CPU threads (1 avoids OpenMP stalls on a busy machine)")
     p.add_argument("--vgg", default="auto",
                    help="VGG16 weights for the perceptual/style losses: auto, imagenet, hed, random, "
-                        "or a .safetensors written by train.pack")
+                        "or a .safetensors written by release.pack")
     p.add_argument("--minutes", type=float, help="stop (and save) after this much wall-clock time")
     p.add_argument("overrides", nargs="*", help="recipe overrides, e.g. batch_size=4 loss.adversarial=0.1")
     return p.parse_args(argv)

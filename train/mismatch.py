@@ -2,7 +2,7 @@
 
 A user who sketches a new mouth draws one that is not the photo's. A sample here masks one
 face's mouth, nose or eyes and gives as the sketch a *donor* face's lines of that part,
-moved onto the face by the landmarks (`train.transfer.transfer_case`, the transfer test's
+moved onto the face by the landmarks (`evaluation.transfer.transfer_case`, the transfer test's
 warp). No photo matches that sketch, so such a sample is marked `mismatched` and the loss
 scores its hole only with the adversarial term and a line-following term, never with L1 or
 VGG terms against the original face (`train.objective`).
@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .transfer import PARTS, transfer_case
+from evaluation.transfer import PARTS, transfer_case
 
 
 def mismatched_sample(image: np.ndarray, landmarks: np.ndarray, donor: tuple[np.ndarray, np.ndarray, np.ndarray],

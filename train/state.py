@@ -2,7 +2,7 @@
 
 The file holds the generator, its EMA, the discriminator, both optimizers, the step and
 the torch RNG state. It is written and read only by this toolkit (`torch.load` with
-`weights_only=True`); shipped weights go through `train.export` to safetensors instead.
+`weights_only=True`); shipped weights go through `release.export` to safetensors instead.
 """
 from __future__ import annotations
 

@@ -6,11 +6,11 @@ landmarks, grown) and filled without a sketch and with the oracle sketch (its ow
 lines), and the transfer case (the next held-out face's same part drawn in); plus a large
 free-form hole (30–50 % of the face) filled without a sketch, where a U-Net's blocks show,
 and the mouth filled with and without a dozen dabs of the next face's lip colour.
-Scores: sharpness and edge F1 (`train.quality`), transfer F1 against the given lines with
+Scores: sharpness and edge F1 (`evaluation.quality`), transfer F1 against the given lines with
 the pasted real part's F1 beside it (the ceiling), the transfer's structure against the real
-part and its ink (`train.transfer.transfer_scores`) with OpenCV Telea's and the unedited
+part and its ink (`evaluation.transfer.transfer_scores`) with OpenCV Telea's and the unedited
 face's beside them (constants of the set), sharpness and grid of the large hole,
-how far the dabs moved the mouth's colour (`train.transfer.colour_move`), and hole PSNR
+how far the dabs moved the mouth's colour (`evaluation.transfer.colour_move`), and hole PSNR
 as the floor.
 """
 from __future__ import annotations
@@ -26,9 +26,9 @@ from inpaint.engines import FrameInputs
 from .data import CacheSource
 from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
-from .transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
+from evaluation.transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
                        transfer_scores)
-from . import quality
+from evaluation import quality
 
 
 LARGE_HOLE = (0.3, 0.5)

@@ -1,4 +1,4 @@
-"""The Gradio app: `python app.py` (see app.py). Modules, one concern each:
+"""The Gradio app: `python app.py` or `sketchface-app` (see app.py). Modules, one concern each:
 
 config (settings from the environment) · service (the Editor, loaded once and warmed up) ·
 layers (the editor's value → photo + layers at the photo's size) · files (uploads in, PNGs out) ·
@@ -42,4 +42,12 @@ def launch(demo: gr.Blocks, settings: Settings) -> None:
                 js=client_js.KEYBOARD, footer_links=["api", "gradio"])
 
 
-__all__ = ["Handlers", "Service", "Settings", "create", "launch"]
+def main() -> None:
+    """The `sketchface-app` console script: what `python app.py` does, from any folder."""
+    import logging
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    launch(*create())
+
+
+__all__ = ["Handlers", "Service", "Settings", "create", "launch", "main"]

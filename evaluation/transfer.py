@@ -70,7 +70,7 @@ def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -
             "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink}
 
 
-TELEA_RADIUS = 5  # as train.evaluate and the app's fallback
+TELEA_RADIUS = 5  # as evaluation.evaluate and the app's fallback
 
 
 def telea_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:

@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from train import quality
+from evaluation import quality
 
 
 def test_the_photo_scores_one_and_a_blur_far_less(aligned_astronaut):

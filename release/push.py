@@ -1,6 +1,6 @@
 """Publish a generator checkpoint to a Hugging Face Hub model repo, with a model card.
 
-    python -m train.push RUN_OR_CHECKPOINT --repo owner/name [--dry-run] [--private]
+    python -m release.push RUN_OR_CHECKPOINT --repo owner/name [--dry-run] [--private]
 
 RUN_OR_CHECKPOINT is a `.safetensors` checkpoint (with its `.json`, as written by
 `inpaint.weights.save_checkpoint`) or a folder holding exactly one, directly or in its
@@ -142,7 +142,7 @@ def model_card(checkpoint: Checkpoint, repo_id: str, results_md: str | None = No
             body = body[1:]
         lines += [line[1:] if line.startswith("##") else line for line in body]
     else:
-        lines.append("No evaluation report (`results.md` of `python -m train.evaluate`) was found with these weights.")
+        lines.append("No evaluation report (`results.md` of `python -m evaluation.evaluate`) was found with these weights.")
     lines += [
         "",
         "## Data and terms of use",
@@ -243,7 +243,7 @@ def _sha256(path: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.push", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m release.push", description=__doc__.split("\n")[0])
     parser.add_argument("source", type=Path, help="checkpoint .safetensors, or a run/export folder holding one")
     parser.add_argument("--repo", required=True, help="Hub model repo, owner/name")
     parser.add_argument("--dry-run", action="store_true", help="stage and list the files; no network")

@@ -1,6 +1,6 @@
 """Measure the full-resolution paste-back: detail inside a mouth mask, and the seam.
 
-    python -m train.detail_bench --data ../shared/faces/test [--limit 12] [--weights W]
+    python -m evaluation.detail_bench --data ../shared/faces/test [--limit 12] [--weights W]
 
 For each face (and the public-domain astronaut), the mouth is masked (landmark part,
 grown by a quarter of the eye distance) and edited with `align=True`, with the detail step on
@@ -62,7 +62,7 @@ def measure(editor, rgb: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.detail_bench", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m evaluation.detail_bench", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True, help="folder of face photos")
     p.add_argument("--limit", type=int, default=12)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from inpaint.imageio import to_rgb
     from sketch import get_detector, soft_edges, thin_lines
 
-    from .data import list_images
+    from train.data import list_images
 
     loaded = Editor.load(args.weights)
     editors = {detail: loaded.with_options(detail=detail) for detail in (False, True)}

@@ -1,11 +1,11 @@
 """The sketch-transfer and colour-transfer tests on full photos, through the editor.
 
-    python -m train.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 18]
+    python -m evaluation.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 18]
 
 Face pairs (A, B) are consecutive test images (sorted) in which a face is found. For each
-part (mouth, nose, eyes) A's part is masked (`train.transfer.part_hole`) and B's thin HED
+part (mouth, nose, eyes) A's part is masked (`evaluation.transfer.part_hole`) and B's thin HED
 lines of that part, warped onto A by the landmarks, are the sketch; the editor runs with
-`align=True` at faithfulness 0, as the app would. Scored (`train.transfer.transfer_scores`:
+`align=True` at faithfulness 0, as the app would. Scored (`evaluation.transfer.transfer_scores`:
 edge F1 against the given lines, sharpness, structure against B's real part, ink) beside
 three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
 (ignores the lines) and A's own face unedited (ignores them too). Colour: a dozen dabs of B's lip
@@ -148,7 +148,7 @@ def write_plot(results: dict, path: Path, baseline: dict | None = None) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.transfer_eval", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.transfer_eval", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of face photos (searched recursively)")
     parser.add_argument("--weights", required=True, help="generator .safetensors")
     parser.add_argument("--out", type=Path, required=True, help="report folder")
@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     import sketch
     from inpaint import Editor, WeightsError
 
-    from .data import list_images
+    from train.data import list_images
 
     torch.set_num_threads(args.threads)
     try:

@@ -1,8 +1,8 @@
 """Compare two evaluation reports image by image: is the new model measurably better?
 
-    python -m train.compare OLD_REPORT_DIR NEW_REPORT_DIR [--methods pconv pconv+sketch]
+    python -m evaluation.compare OLD_REPORT_DIR NEW_REPORT_DIR [--methods pconv pconv+sketch]
 
-Both reports come from `train.evaluate` on the same images and masks (their file lists
+Both reports come from `evaluation.evaluate` on the same images and masks (their file lists
 must match). Every image is scored by both models under the same mask, so the
 comparison is paired: per bucket, and pooled over the summary buckets, it prints the mean
 difference (new − old), the share of images the new model scores higher, and the p-value
@@ -18,8 +18,9 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import wilcoxon
 
+from train.masks import BUCKETS, bucket_name
+
 from .evaluate import HEADLINE
-from .masks import BUCKETS, bucket_name
 
 # Hole PSNR is left out: known pixels are copied from the input, so per image it differs from
 # the whole-image PSNR by a constant (10·log10 of the hole share) and its paired differences match.
@@ -31,10 +32,10 @@ def load_samples(report: str | Path) -> dict:
     path = Path(report)
     path = path / "samples.json" if path.is_dir() else path
     if not path.is_file():
-        raise FileNotFoundError(f"no per-image scores at {path} (run train.evaluate to make them)")
+        raise FileNotFoundError(f"no per-image scores at {path} (run evaluation.evaluate to make them)")
     report = json.loads(path.read_text())
     if not isinstance(report, dict) or "samples" not in report:
-        raise ValueError(f"{path} has no per-image 'samples' (not a train.evaluate samples.json)")
+        raise ValueError(f"{path} has no per-image 'samples' (not a evaluation.evaluate samples.json)")
     return report
 
 
@@ -51,7 +52,7 @@ def paired_rows(old: list[float], new: list[float]) -> dict[str, float]:
 def compare(old: dict, new: dict, methods: tuple[str, ...] = ("pconv", "pconv+sketch")) -> dict:
     """{method: {bucket: {metric: paired_rows}}}, with the pooled HEADLINE bucket last."""
     if old.get("image_files") != new.get("image_files"):
-        raise ValueError("the two reports were not made on the same images; re-run train.evaluate with the same --data")
+        raise ValueError("the two reports were not made on the same images; re-run evaluation.evaluate with the same --data")
     lo, hi = HEADLINE
     out: dict = {}
     for method in methods:
@@ -85,7 +86,7 @@ def to_markdown(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.compare", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.compare", description=__doc__.split("\n")[0])
     parser.add_argument("old", type=Path, help="report folder (or samples.json) of the current model")
     parser.add_argument("new", type=Path, help="report folder (or samples.json) of the candidate")
     parser.add_argument("--methods", nargs="+", default=["pconv", "pconv+sketch"])

@@ -4,15 +4,15 @@ import json
 import numpy as np
 import pytest
 
-from train.compare import compare, main, paired_rows
-from train.evaluate import HEADLINE
+from evaluation.compare import compare, main, paired_rows
+from evaluation.evaluate import HEADLINE
 from train.masks import BUCKETS, bucket_name
 
 FILES = [f"img{i}.png" for i in range(60)]
 
 
 def _report(tmp_path, name: str, psnr_shift: float = 0.0, ssim_shift: float = 0.0, files=FILES):
-    """A samples.json as train.evaluate writes it, from a fixed base plus a per-image shift."""
+    """A samples.json as evaluation.evaluate writes it, from a fixed base plus a per-image shift."""
     rng = np.random.default_rng(0)
     samples = {}
     for method in ("pconv", "pconv+sketch"):
@@ -72,4 +72,4 @@ def test_the_cli_prints_a_table_and_rejects_reports_of_different_images(tmp_path
     assert "'lama' is missing" in capsys.readouterr().err
     (tmp_path / "results.json").write_text(json.dumps({"protocol": {}, "methods": {}}))
     assert main([str(old), str(tmp_path / "results.json")]) == 2
-    assert "not a train.evaluate samples.json" in capsys.readouterr().err
+    assert "not a evaluation.evaluate samples.json" in capsys.readouterr().err

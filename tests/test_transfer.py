@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from train.transfer import colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
+from evaluation.transfer import colour_dabs, colour_move, lip_colour, transfer_case, transfer_scores
 
 
 def test_a_face_transferred_onto_itself_is_its_own_part(aligned_astronaut):
@@ -40,7 +40,7 @@ def test_colour_move_is_the_fraction_of_the_way(aligned_astronaut):
 
 def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
     from inpaint import Editor
-    from train import transfer_eval
+    from evaluation import transfer_eval
 
     image, landmarks, lines = aligned_astronaut
     mirrored = np.c_[image.shape[1] - 1 - landmarks[:, 0], landmarks[:, 1]]

@@ -1,6 +1,6 @@
 """Evaluate inpainting on a folder of images with the fixed hole-ratio bucket masks.
 
-    python -m train.evaluate --data DIR --weights PATH --out REPORT_DIR [--limit N] [--masks DIR]
+    python -m evaluation.evaluate --data DIR --weights PATH --out REPORT_DIR [--limit N] [--masks DIR]
 
 Protocol: every image under DIR (sorted, recursive) is centre-square-cropped and resized
 (INTER_AREA) to the model resolution; image i is evaluated in every bucket with mask
@@ -20,8 +20,8 @@ Metrics: L1 (% of 255), PSNR and SSIM (scikit-image, data_range 255, 7×7 unifor
 per channel) over the whole image, and PSNR over the hole pixels only. A PSNR of identical
 images is capped at 100 dB so means stay finite. PSNR and SSIM reward a blur, so beside
 them: sharpness (1 = as much fine detail as the photo) and edge F1 against the truth's
-edges, both inside the hole shrunk by 3 px (`train.quality`). The sketch- and
-colour-transfer tests are `python -m train.transfer_eval`.
+edges, both inside the hole shrunk by 3 px (`evaluation.quality`). The sketch- and
+colour-transfer tests are `python -m evaluation.transfer_eval`.
 """
 from __future__ import annotations
 
@@ -40,8 +40,10 @@ from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
 from inpaint.imageio import to_rgb
 
-from . import data, quality
-from .masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
+from train import data
+from train.masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
+
+from . import quality
 
 METHODS = ("pconv", "pconv+sketch", "pconv+detail", "pconv+sketch+detail", "telea", "navier-stokes")
 NETWORK_METHODS = METHODS[:4]
@@ -331,7 +333,7 @@ def write_report(results: dict, out: str | Path) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.evaluate", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, required=True, help="folder of images (searched recursively)")
     parser.add_argument("--weights", default=None, help="generator .safetensors; omit or 'none' for OpenCV only")
     parser.add_argument("--out", type=Path, required=True, help="report folder")

@@ -1,8 +1,8 @@
 """Export a run's EMA generator as shipped weights (safetensors + JSON config).
 
-    python -m train.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
-    python -m train.export WEIGHTS.safetensors --out checkpoints/NAME.safetensors [--dtype int8]
-    python -m train.export RUN_DIR --discriminator --out NAME.disc.safetensors
+    python -m release.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
+    python -m release.export WEIGHTS.safetensors --out checkpoints/NAME.safetensors [--dtype int8]
+    python -m release.export RUN_DIR --discriminator --out NAME.disc.safetensors
 
 The second form re-stores exported weights (e.g. a GPU burst's fp16 file) in another
 storage dtype, keeping their training record. The third writes the run's discriminator
@@ -21,8 +21,8 @@ import torch
 from inpaint.generator import SketchPConvUNet
 from inpaint.weights import DTYPES, save_checkpoint
 
-from .config import Recipe
-from .state import load_state
+from train.config import Recipe
+from train.state import load_state
 
 
 def export(run_dir: Path, out: Path, dtype: str = "int8", raw: bool = False) -> Path:
@@ -90,7 +90,7 @@ def lineage(state: dict, training: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.export", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m release.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path, help="a run directory (its last.pt), or exported .safetensors weights")
     p.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/default.safetensors")

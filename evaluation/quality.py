@@ -17,7 +17,7 @@ PSNR and SSIM reward the mean of all plausible fills, a blur. These two measures
 * `line_contrast`: the mean grey level of the hole's pixels off the given lines minus the
   mean on them. A real part has some (edges of lips are darker); a fill that paints the
   pen's strokes onto skin has far more. Transfer "ink" is the result's line contrast minus
-  the real part's (`train.transfer`).
+  the real part's (`evaluation.transfer`).
 * `edge_f1`: Canny edges of the result against reference edges (the truth's, or a given
   drawing) inside the shrunk hole, each edge pixel counted as found when the other map has
   one within `tolerance` px: F1 of that precision and recall.

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from inpaint import GeneratorConfig, SketchPConvUNet, read_checkpoint, save_checkpoint
-from train.push import PushError, find_checkpoint, main
+from release.push import PushError, find_checkpoint, main
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,7 +54,7 @@ def test_checkpoint_path_and_module_entry_point(run_dir, tmp_path):
     assert find_checkpoint(checkpoint.with_suffix(".json")) == checkpoint
     assert find_checkpoint(run_dir / "export") == checkpoint
     stage = tmp_path / "s"
-    done = subprocess.run([sys.executable, "-m", "train.push", str(checkpoint), "--repo", "a/b", "--dry-run",
+    done = subprocess.run([sys.executable, "-m", "release.push", str(checkpoint), "--repo", "a/b", "--dry-run",
                            "--stage-dir", str(stage)], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "| (0.1, 0.2] | 27.50 |" in (stage / "README.md").read_text()  # the run's eval/results.md
@@ -87,7 +87,7 @@ def test_missing_ambiguous_or_invalid_checkpoints_exit_2(run_dir, tmp_path, caps
 def test_space_layout_flags_a_file_the_hub_would_refuse(tmp_path, capsys):
     import subprocess
 
-    from train.push import print_space_layout
+    from release.push import print_space_layout
 
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     (tmp_path / "app.py").write_text("print('hi')\n")

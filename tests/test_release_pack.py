@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from train import pack, prepare
+from release import pack
+from train import prepare
 from train.data import CacheSource
 from train.losses import VGGFeatures
 from inpaint.weights import read_checkpoint

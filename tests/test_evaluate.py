@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 
 from inpaint import GeneratorConfig, SketchPConvUNet, save_checkpoint
-from train.evaluate import METHODS, evaluate, list_images, load_editor, load_square, main, metrics, run_methods
+from evaluation.evaluate import METHODS, evaluate, list_images, load_editor, load_square, main, metrics, run_methods
 from train.masks import BUCKETS, bucket_masks, save_bucket_masks
 
 

@@ -1,7 +1,7 @@
 """Pack a training subset small enough to travel to a lent GPU, and unpack it there.
 
-    python -m train.pack --cache CACHE --out .pack [--max-mib 42] [--format webp|jpeg] [--quality 85]   (here)
-    python -m train.pack --unpack .pack --out /tmp/cache               (on the device)
+    python -m release.pack --cache CACHE --out .pack [--max-mib 42] [--format webp|jpeg] [--quality 85]   (here)
+    python -m release.pack --unpack .pack --out /tmp/cache               (on the device)
 
 The device gets the working tree and at most 64 MiB in all, and cannot reach
 `../shared` or `~/.cache`. A pack holds faces of a `train.prepare` cache, encoded (below;
@@ -23,7 +23,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .data import is_holdout
+from train.data import is_holdout
 
 FORMATS = {"webp": cv2.IMWRITE_WEBP_QUALITY, "jpeg": cv2.IMWRITE_JPEG_QUALITY}
 FACES_FILE, VGG_FILE = "faces.npz", "vgg.safetensors"
@@ -72,7 +72,7 @@ def pack(cache: Path, out: Path, max_mib: float = 40.0, vgg: str = "hed", image_
                         meta=np.frombuffer(json.dumps(json.loads((cache / "meta.json").read_text()) | {"files": []})
                                            .encode(), np.uint8))
     if vgg != "none":
-        from .losses import VGGFeatures
+        from train.losses import VGGFeatures
 
         VGGFeatures(vgg).save(out / VGG_FILE)
     return {"faces": len(blobs), "held_out": int(is_holdout(chosen).sum()), "format": f"{image_format} {quality}",
@@ -104,7 +104,7 @@ def unpack(folder: Path, out: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m train.pack", description=__doc__,
+    p = argparse.ArgumentParser(prog="python -m release.pack", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--cache", type=Path, help="a train.prepare cache to pack")
     p.add_argument("--unpack", type=Path, help="a pack to turn back into a cache")
