@@ -2,7 +2,7 @@
 
     python app.py      # http://127.0.0.1:7860 (GRADIO_SERVER_NAME / GRADIO_SERVER_PORT override)
 
-The model (checkpoints/, else the Hub repo in $SKETCHFACE_WEIGHTS_REPO, else the classical
+The model (inpaint/checkpoints/, else the Hub repo in $SKETCHFACE_WEIGHTS_REPO, else the classical
 Telea fallback, announced on the page) and the face detector load once, here, at start.
 The code lives in the `webapp` package; this file is the entry point Hugging Face Spaces runs.
 """

@@ -17,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
+EXAMPLE_DIR = HERE.parent / "webapp" / "examples"
 sys.path.insert(0, str(HERE.parent))
 
 from inpaint import Editor  # noqa: E402
@@ -43,10 +44,10 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     editors = [Editor.load(args.before)] if args.before else []
     editors.append(Editor.load(args.weights))
-    photo = np.asarray(Image.open(HERE / "astronaut.png").convert("RGB"))
+    photo = np.asarray(Image.open(EXAMPLE_DIR / "astronaut.png").convert("RGB"))
     rows = []
     for name in EXAMPLES:
-        layers = {k: Image.open(HERE / f"astronaut_{name}_{k}.png") for k in ("mask", "sketch", "color")}
+        layers = {k: Image.open(EXAMPLE_DIR / f"astronaut_{name}_{k}.png") for k in ("mask", "sketch", "color")}
         labels = ([args.before_label or "before: " + editors[0].model_name] if args.before else [])
         labels.append(args.label or editors[-1].model_name)
         results = [np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0))

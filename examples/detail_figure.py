@@ -19,6 +19,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent / "webapp" / "examples"
 sys.path.insert(0, str(HERE.parent))
 
 from inpaint import Editor  # noqa: E402
@@ -41,12 +42,12 @@ def main(argv: list[str] | None = None) -> int:
 
     loaded = Editor.load(args.weights)
     editors = {on: loaded.with_options(detail=on) for on in (False, True)}
-    photo = np.asarray(Image.open(HERE / "astronaut.png").convert("RGB"))
+    photo = np.asarray(Image.open(EXAMPLES / "astronaut.png").convert("RGB"))
     big = cv2.resize(photo, None, fx=args.scale, fy=args.scale, interpolation=cv2.INTER_CUBIC)
     size = big.shape[1::-1]
-    mask = cv2.resize(layer_to_binary(Image.open(HERE / "astronaut_smile_mask.png")).astype(np.uint8) * 255, size,
+    mask = cv2.resize(layer_to_binary(Image.open(EXAMPLES / "astronaut_smile_mask.png")).astype(np.uint8) * 255, size,
                       interpolation=cv2.INTER_NEAREST)
-    sketch = cv2.resize(layer_to_binary(Image.open(HERE / "astronaut_smile_sketch.png")).astype(np.uint8) * 255, size,
+    sketch = cv2.resize(layer_to_binary(Image.open(EXAMPLES / "astronaut_smile_sketch.png")).astype(np.uint8) * 255, size,
                         interpolation=cv2.INTER_NEAREST)
     sketch = cv2.dilate(sketch, np.ones((args.scale, args.scale), np.uint8))  # the pen's width at this scale
 

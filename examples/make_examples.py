@@ -1,6 +1,6 @@
 """Build the app's example edits on scikit-image's astronaut (public domain, NASA).
 
-    python examples/make_examples.py        # rewrites the PNGs next to this file
+    python examples/make_examples.py        # rewrites the PNGs in webapp/examples/
 
 Each example is the photo plus three editor layers (RGBA, the photo's size, alpha > 127 =
 stroke): a Mask over the part to redraw, a Sketch of what should be there, and Color hints.
@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
+OUT = HERE.parent / "webapp" / "examples"  # the app ships them (package data)
 sys.path.insert(0, str(HERE.parent))
 
 from inpaint.face import detect_faces, face_part_mask, grey_image
@@ -106,10 +107,10 @@ def brows(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndar
 def main() -> None:
     photo = astronaut()
     landmarks = detect_faces(grey_image(photo))[0].landmarks
-    Image.fromarray(photo).save(HERE / "astronaut.png", optimize=True)
+    Image.fromarray(photo).save(OUT / "astronaut.png", optimize=True)
     for name, build in (("smile", smile), ("brows", brows)):
         for layer, array in zip(("mask", "sketch", "color"), build(photo, landmarks)):
-            path = HERE / f"astronaut_{name}_{layer}.png"
+            path = OUT / f"astronaut_{name}_{layer}.png"
             Image.fromarray(array, "RGBA").save(path, optimize=True)
             print(f"{path.name}: {int((array[..., 3] > 127).sum())} px marked")
 

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
+EXAMPLES = HERE.parent / "webapp" / "examples"
 sys.path.insert(0, str(HERE.parent))
 
 from inpaint import Editor  # noqa: E402
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     labels = args.label or [Path(w).stem for w in args.weights]
     editors = [Editor.load(w) for w in args.weights]
-    photo = np.asarray(Image.open(HERE / "astronaut.png").convert("RGB"))
+    photo = np.asarray(Image.open(EXAMPLES / "astronaut.png").convert("RGB"))
     [face] = detect_faces(grey_image(photo))[:1]
     other = other_face(photo, face.landmarks)
     [other_found] = detect_faces(grey_image(other))[:1]

@@ -138,7 +138,7 @@ class Editor:
         detail: bool = True,
         follow_hints: bool = True,
     ) -> "Editor":
-        """weights: None (checkpoints/default, then the Hub repo in $SKETCHFACE_WEIGHTS_REPO,
+        """weights: None (inpaint/checkpoints/default, then the Hub repo in $SKETCHFACE_WEIGHTS_REPO,
         then the Telea fallback), a .safetensors path, or "hub:owner/name". An explicit
         choice that cannot be loaded raises WeightsError; only "nothing found" falls back.
         `detail` and `follow_hints` switch the paste-back's detail step and the colour-hint step."""

@@ -1,4 +1,4 @@
-"""Generator weights: safetensors + a JSON config, found by path, in `checkpoints/`, or on the Hub.
+"""Generator weights: safetensors + a JSON config, found by path, in `inpaint/checkpoints/`, or on the Hub.
 
 A checkpoint is two files with one stem: `NAME.safetensors` (tensors) and `NAME.json`
 (architecture, resolution, training summary, format version). The config is also copied
@@ -27,7 +27,7 @@ FORMAT_VERSION = 2  # 2: int8 storage (version-1 files still load)
 SCALE_SUFFIX = ".int8_scale"
 DTYPES = ("float32", "float16", "int8")
 ARCHITECTURE = "sketch-pconv-unet"
-CHECKPOINT_DIR = Path(__file__).resolve().parent.parent / "checkpoints"
+CHECKPOINT_DIR = Path(__file__).resolve().parent / "checkpoints"  # package data: found wherever inpaint is installed
 DEFAULT_NAME = "default"
 HUB_REPO_ENV = "SKETCHFACE_WEIGHTS_REPO"
 
@@ -195,7 +195,7 @@ def download_from_hub(repo_id: str, cache_dir: str | Path | None = None, revisio
 
 def resolve_weights(weights: str | Path | None = None, cache_dir: str | Path | None = None) -> tuple[Path | None, str]:
     """(where to load from, why nothing was found). Order: explicit path or "hub:owner/name" →
-    checkpoints/ → the Hub repo in $SKETCHFACE_WEIGHTS_REPO → (None, reason). An explicit
+    inpaint/checkpoints/ → the Hub repo in $SKETCHFACE_WEIGHTS_REPO → (None, reason). An explicit
     choice that fails raises; only the default search ends in None."""
     if weights is not None:
         text = str(weights)

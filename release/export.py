@@ -1,7 +1,7 @@
 """Export a run's EMA generator as shipped weights (safetensors + JSON config).
 
-    python -m release.export RUN_DIR --out checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
-    python -m release.export WEIGHTS.safetensors --out checkpoints/NAME.safetensors [--dtype int8]
+    python -m release.export RUN_DIR --out inpaint/checkpoints/NAME.safetensors [--dtype int8|float16|float32] [--raw]
+    python -m release.export WEIGHTS.safetensors --out inpaint/checkpoints/NAME.safetensors [--dtype int8]
     python -m release.export RUN_DIR --discriminator --out NAME.disc.safetensors
 
 The second form re-stores exported weights (e.g. a GPU burst's fp16 file) in another
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m release.export", description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("run_dir", type=Path, help="a run directory (its last.pt), or exported .safetensors weights")
-    p.add_argument("--out", required=True, type=Path, help="e.g. checkpoints/default.safetensors")
+    p.add_argument("--out", required=True, type=Path, help="e.g. inpaint/checkpoints/default.safetensors")
     p.add_argument("--dtype", default="int8", choices=DTYPES,
                    help="storage: int8 kernels with per-channel scales (default; the shipped form), float16 or float32")
     p.add_argument("--raw", action="store_true", help="export the raw generator instead of its EMA")

@@ -26,8 +26,8 @@ from webapp import Handlers, Service
 from inpaint.inputs import read_hints, read_inputs, read_marks
 
 FEATHER = 16  # the editor's widest feather band, px: pixels farther than this from the mask never change
-# The server runs without $SKETCHFACE_WEIGHTS_REPO, so it uses checkpoints/ or the Telea fallback.
-FALLBACK = not (ROOT / "checkpoints" / "default.safetensors").is_file()
+# The server runs without $SKETCHFACE_WEIGHTS_REPO, so it uses inpaint/checkpoints/ or the Telea fallback.
+FALLBACK = not (ROOT / "inpaint" / "checkpoints" / "default.safetensors").is_file()
 
 
 @pytest.fixture(scope="module")
@@ -178,7 +178,7 @@ def handlers(tmp_path_factory) -> Handlers:
 
 @pytest.fixture(scope="module")
 def astronaut() -> Image.Image:
-    return Image.open(ROOT / "examples" / "astronaut.png").convert("RGBA")
+    return Image.open(ROOT / "webapp" / "examples" / "astronaut.png").convert("RGBA")
 
 
 def decode(url: str) -> np.ndarray:

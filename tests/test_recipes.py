@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_frozen_recipe_is_the_one_the_shipped_weights_record():
-    recorded = json.loads((ROOT / "checkpoints" / "default.json").read_text())["training"]["recipe_fields"]
+    recorded = json.loads((ROOT / "inpaint" / "checkpoints" / "default.json").read_text())["training"]["recipe_fields"]
     frozen = load_recipe("shipped/stage12").to_dict()
     for section, values in recorded.items():
         if section == "name":
@@ -61,7 +61,7 @@ def test_an_exported_run_records_its_recipe_field_for_field(tmp_path, face_folde
 
 @pytest.mark.parametrize("name", ["sharp", "shipped/stage12"])
 def test_the_recipes_train_the_shipped_architecture(name):
-    recorded = json.loads((ROOT / "checkpoints" / "default.json").read_text())["config"]
+    recorded = json.loads((ROOT / "inpaint" / "checkpoints" / "default.json").read_text())["config"]
     config = load_recipe(name).model.generator_config().to_dict()
     assert {k: config[k] for k in ("width", "layer_size", "sketch_levels", "resolution")} == \
         {k: recorded[k] for k in ("width", "layer_size", "sketch_levels", "resolution")}

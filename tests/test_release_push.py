@@ -30,7 +30,7 @@ def test_dry_run_stages_weights_config_and_card(run_dir, tmp_path, capsys):
     assert main([str(run_dir), "--repo", "someone/sketchface-small", "--dry-run", "--stage-dir", str(stage)]) == 0
     out = capsys.readouterr().out
     assert "someone/sketchface-small" in out and "default.safetensors" in out and str(stage) in out
-    assert "Space (this checkout" in out and "checkpoints/" in out and "inpaint/" in out and "REFUSED" not in out
+    assert "Space (this checkout" in out and "inpaint/" in out and "REFUSED" not in out
     assert sorted(p.name for p in stage.iterdir()) == ["README.md", "default.json", "default.safetensors"]
 
     source = run_dir / "export" / "small.safetensors"

@@ -1,4 +1,4 @@
-"""The example edits under examples/ (built by examples/make_examples.py): the astronaut photo,
+"""The example edits under webapp/examples/ (built by examples/make_examples.py): the astronaut photo,
 and for each edit a Mask, Sketch and Color layer.
 
 The editor is given only the photo (an example value with layers would come back renamed and
@@ -17,7 +17,7 @@ from PIL import Image
 from .files import png_data_url
 from .layers import LAYER_NAMES
 
-EXAMPLES_DIR = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"  # package data
 PHOTO = EXAMPLES_DIR / "astronaut.png"
 
 

@@ -56,7 +56,7 @@ class Service:
 
     @classmethod
     def start(cls, warm_up: bool = True, concurrency: int = 1) -> Service:
-        """Load the model (checkpoints/, then $SKETCHFACE_WEIGHTS_REPO, else the Telea
+        """Load the model (inpaint/checkpoints/, then $SKETCHFACE_WEIGHTS_REPO, else the Telea
         fallback), share the cores among `concurrency` edits and, with `warm_up`, load the
         face and edge detectors too, so the first request does not pay for them."""
         torch.set_num_threads(threads_per_edit(concurrency))

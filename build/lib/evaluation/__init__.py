@@ -1,0 +1,1 @@
+"""Measuring models: the evaluation protocols, the transfer test, quality measures and benchmarks."""

@@ -1,0 +1,118 @@
+"""The sketch-transfer and colour-transfer cases: another face's part, drawn into this face.
+
+What a user does when they draw a new mouth: mask face A's part and sketch a part that is
+not A's. The test makes that sketch from face B: B's thin lines of the same part, moved
+onto A by the similarity that best maps B's landmarks of that part onto A's. The ceiling is
+B's real part pasted into the hole by the same warp: a photo that matches the sketch.
+
+* sketch transfer: F1 of the result's Canny edges against the given lines (3-px
+  tolerance) inside the hole, the result's sharpness against A's photo, its structure
+  against the pasted real part (local SSIM, `quality.structure`), and its ink: how much
+  darker the given lines are than the rest of the hole in the result, beyond what they
+  are in the real part (grey levels; `quality.line_contrast`). Edge F1 alone rewards ink:
+  lines painted dark put edges exactly on the drawing;
+* colour transfer: a dozen dabs of B's lip colour (or an unusual colour) inside the hole;
+  how far the fill's mean colour moves from where it is without hints toward the hint
+  (1 = all the way, 0 = not at all).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from inpaint.face.parts import draw_parts, grow_mask
+from inpaint.frame import fit_similarity
+from inpaint.landmarks import GROUPS
+
+from . import quality
+
+PARTS = ("mouth", "nose", "eyes")
+PART_POINTS = {part: GROUPS[part] for part in PARTS}
+TRANSFER_TOLERANCE = 3
+GROW_AT_256 = 8  # the part mask's margin at 256 px (scales with the side)
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    hole: np.ndarray  # bool: A's part, grown
+    sketch: np.ndarray  # bool: B's lines of the part, warped onto A, inside the hole
+    ceiling: np.ndarray  # uint8 RGB: A with B's real part pasted into the hole
+
+
+def part_hole(landmarks: np.ndarray, shape: tuple[int, int], part: str) -> np.ndarray:
+    grow = max(1, round(GROW_AT_256 * min(shape) / 256))
+    return grow_mask(draw_parts(landmarks, shape, [part]), grow)
+
+
+def transfer_case(image_a: np.ndarray, landmarks_a: np.ndarray, image_b: np.ndarray, lines_b: np.ndarray,
+                  landmarks_b: np.ndarray, part: str) -> TransferCase:
+    """B's `part` moved onto A (all arrays at the same scale; landmarks 68×2 pixel x, y)."""
+    points = PART_POINTS[part]
+    matrix = fit_similarity(landmarks_b[points], landmarks_a[points])
+    h, w = image_a.shape[:2]
+    hole = part_hole(landmarks_a, (h, w), part)
+    warped = cv2.warpAffine(lines_b.astype(np.float32), matrix, (w, h), flags=cv2.INTER_LINEAR) > 0.2
+    pasted = cv2.warpAffine(image_b, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
+    ceiling = np.where(hole[..., None], pasted, image_a)
+    return TransferCase(hole, warped & hole, ceiling)
+
+
+def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -> dict[str, float]:
+    """F1 of `result`'s edges against the given lines, its sharpness against A's photo (`truth`),
+    its structure against the pasted real part and its ink beyond the real part's."""
+    region = quality.inner(case.hole)
+    ink = (quality.line_contrast(result, case.sketch, case.hole)
+           - quality.line_contrast(case.ceiling, case.sketch, case.hole))
+    return {"f1": quality.f1_of(quality.edges(result), case.sketch, region, TRANSFER_TOLERANCE),
+            "sharpness": quality.sharpness(result, truth, case.hole),
+            "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink}
+
+
+TELEA_RADIUS = 5  # as evaluation.evaluate and the app's fallback
+
+
+def telea_fill(image: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """OpenCV's Telea over the hole: the sketch-blind reference of the transfer measures."""
+    return cv2.inpaint(image, hole.astype(np.uint8) * 255, TELEA_RADIUS, cv2.INPAINT_TELEA)
+
+
+def lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
+    """The median RGB of the lips (outer lip polygon minus the inner one)."""
+    shape = image.shape[:2]
+    lips = draw_parts(landmarks, shape, ["mouth"])
+    inner = np.zeros(shape, np.uint8)
+    cv2.fillPoly(inner, [np.rint(landmarks[60:68]).astype(np.int32)], 1)
+    region = lips & ~inner.astype(bool)
+    return np.median(image[region if region.any() else lips], axis=0)
+
+
+def colour_dabs(hole: np.ndarray, colour: np.ndarray, rng: np.random.Generator,
+                count: int = 12) -> tuple[np.ndarray, np.ndarray]:
+    """`count` small round dabs of `colour` at random hole pixels: (RGB uint8, bool mask)."""
+    ys, xs = np.nonzero(quality.inner(hole, 2))
+    if ys.size == 0:
+        ys, xs = np.nonzero(hole)
+    mask = np.zeros(hole.shape, np.uint8)
+    radius = max(1, round(2 * min(hole.shape) / 256))
+    for k in rng.choice(ys.size, size=min(count, ys.size), replace=False):
+        cv2.circle(mask, (int(xs[k]), int(ys[k])), radius, 1, -1)
+    hint = mask.astype(bool) & hole
+    rgb = np.zeros(hole.shape + (3,), np.uint8)
+    rgb[hint] = np.clip(np.rint(colour), 0, 255).astype(np.uint8)
+    return rgb, hint
+
+
+def colour_move(hinted: np.ndarray, unhinted: np.ndarray, hole: np.ndarray, colour: np.ndarray) -> float:
+    """How far the fill's mean colour moved toward `colour`: the projection of the change onto
+    (colour − unhinted mean), over that distance. 1 = all the way; NaN when already there."""
+    region = quality.inner(hole, 2)
+    region = region if region.any() else hole
+    before = unhinted[region].astype(np.float64).mean(0)
+    after = hinted[region].astype(np.float64).mean(0)
+    direction = np.asarray(colour, np.float64) - before
+    distance = float(direction @ direction)
+    if distance < 25.0:  # within 5 levels: nothing to move
+        return float("nan")
+    return float((after - before) @ direction / distance)

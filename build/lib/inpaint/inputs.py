@@ -1,0 +1,129 @@
+"""Reading one edit's inputs, once, with one rule per input and one message per problem.
+
+The API, the CLI and the app all hand `read_inputs` what they were given (PIL images,
+arrays, file paths or bytes, exactly as they arrived); nothing is decoded or checked twice.
+
+* photo: any PIL mode or array layout, EXIF orientation applied, transparency flattened
+  on white; its ICC profile and EXIF are kept for the result.
+* mask, sketch: alpha > 127 marks a pixel (luminance > 127 without a meaningful alpha).
+  A layer at the photo's size is used as is; one of the same aspect ratio but another
+  size (a canvas drawn smaller than the photo) is scaled with any-coverage / nearest
+  resampling, never bilinearly; another aspect ratio is refused.
+* color: RGBA, alpha > 127 = a hint of that RGB, sized by the same rule.
+* faithfulness: a number from 0 (follow the sketch exactly) to 1 (loosely).
+* An empty mask is refused: there is nothing to redraw. A mask over most of the photo
+  (> `LARGE_MASK`) and a file of several frames (first frame used) are warned about.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from sketch.strokes import color_hints, layer_to_binary, resize_hints, resize_max
+
+from .imageio import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Metadata, Source, as_image, layer_size, photo_metadata,
+                      pixels_to_rgb)
+
+ASPECT_TOLERANCE = 0.01  # relative: a layer's w/h may differ from the photo's by this much
+LARGE_MASK = 0.6  # a mask over more of the photo than this gets a warning
+
+
+@dataclass(frozen=True)
+class EditInputs:
+    """Everything one edit needs, every map at the photo's size."""
+
+    photo: np.ndarray  # H×W×3 uint8 RGB
+    hole: np.ndarray  # bool H×W, True = redraw
+    strokes: np.ndarray | None  # bool H×W, True = sketch line; None when there are none
+    hints: tuple[np.ndarray, np.ndarray] | None  # (RGB H×W×3, bool H×W); None when there are none
+    faithfulness: float
+    metadata: Metadata
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What the user should know about these inputs: metadata dropped, frames ignored, a
+        mask over most of the photo."""
+        coverage = float(self.hole.mean())
+        large = (f"the mask covers {coverage:.0%} of the photo: a region that large is redrawn from little of "
+                 f"the photo around it and comes back as a smooth guess; mask only what should change",)
+        return self.metadata.warnings + (large if coverage > LARGE_MASK else ())
+
+
+def read_faithfulness(value: object) -> float:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"faithfulness must be a number from 0 to 1, not {value!r}") from None
+    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
+        raise ValueError(f"faithfulness must be from 0 (follow the sketch exactly) to 1 (loosely), not {number:g}")
+    return number
+
+
+def _sized(source: Source, what: str, size: tuple[int, int], limits: tuple[int, int]):
+    """The layer decoded (upright), with its aspect ratio checked against the photo's."""
+    try:
+        layer = as_image(source, *limits)
+    except ValueError as exc:
+        raise ValueError(f"the {what}: {exc}") from None
+    (lw, lh), (w, h) = layer_size(layer), size
+    if abs(lw / lh - w / h) > ASPECT_TOLERANCE * (w / h):
+        raise ValueError(f"the {what} is {lw}×{lh} but the photo is {w}×{h}; they must match")
+    return layer
+
+
+def read_marks(source: Source | None, what: str, size: tuple[int, int],
+               limits: tuple[int, int] = (DEFAULT_MAX_SIDE, DEFAULT_MAX_PIXELS)) -> np.ndarray | None:
+    """A mask or sketch layer as bool H×W at `size` (width, height); None stays None."""
+    if source is None:
+        return None
+    layer = _sized(source, what, size, limits)
+    try:
+        marks = layer_to_binary(layer)
+    except ValueError as exc:
+        raise ValueError(f"the {what}: {exc}") from None
+    return marks if marks.shape[::-1] == size else resize_max(marks, size)
+
+
+def read_hints(source: Source | None, size: tuple[int, int],
+               limits: tuple[int, int] = (DEFAULT_MAX_SIDE, DEFAULT_MAX_PIXELS)) -> tuple[np.ndarray, np.ndarray] | None:
+    """Colour hints (RGB, bool hint mask) at `size`; None stays None."""
+    if source is None:
+        return None
+    layer = _sized(source, "color layer", size, limits)
+    try:
+        rgb, hint = color_hints(layer)
+    except ValueError as exc:
+        raise ValueError(f"the color layer: {exc}") from None
+    return (rgb, hint) if hint.shape[::-1] == size else resize_hints(rgb, hint, size)
+
+
+def read_inputs(
+    image: Source,
+    mask: Source | None,
+    sketch: Source | None = None,
+    color: Source | None = None,
+    faithfulness: object = 0.5,
+    max_side: int = DEFAULT_MAX_SIDE,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> EditInputs:
+    """Decode and check one edit's inputs (see the module docstring). Raises ValueError."""
+    level = read_faithfulness(faithfulness)
+    limits = (max_side, max_pixels)
+    if image is None:
+        raise ValueError("no photo was given")
+    photo = as_image(image, *limits)
+    metadata = photo_metadata(photo) if isinstance(photo, Image.Image) else Metadata()
+    rgb = pixels_to_rgb(photo)
+    size = (rgb.shape[1], rgb.shape[0])
+    if mask is None:
+        raise ValueError("no mask was given: mark the region to redraw (white or opaque pixels)")
+    hole = read_marks(mask, "mask", size, limits)
+    if not hole.any():
+        raise ValueError("the mask is empty: mark the region to redraw (white or opaque pixels)")
+    strokes = read_marks(sketch, "sketch", size, limits)
+    hints = read_hints(color, size, limits)
+    return EditInputs(rgb, hole, strokes if strokes is not None and strokes.any() else None,
+                      hints if hints is not None and hints[1].any() else None, level, metadata)

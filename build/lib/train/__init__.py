@@ -1,0 +1,1 @@
+"""Training and evaluation toolkit: recipes, data, masks, losses, the loop, export, evaluation."""

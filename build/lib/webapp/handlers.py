@@ -1,0 +1,111 @@
+"""The functions behind the app's events and its `edit` API endpoint.
+
+Each takes what Gradio hands over (the ImageEditor's value, uploaded file paths, plain values)
+and turns every ValueError into a `gr.Error` with the same plain message, so the user (or the
+API client) is told what to fix, and the next request runs as if nothing happened.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from . import examples
+from inpaint.imageio import to_rgb
+from inpaint.inputs import read_marks
+
+from .files import ResultFiles, png_data_url
+from .layers import region_layer, split_editor_value
+from .service import Service
+from .text import user_message
+
+log = logging.getLogger("sketchface.app")
+F = TypeVar("F", bound=Callable[..., Any])
+
+MASK_RGBA = (255, 255, 255, 178)  # the Mask brush: white at 70 % (alpha > 127 = masked)
+
+
+def user_errors(fn: F) -> F:
+    """ValueError → gr.Error(message); anything unexpected is logged and reported briefly."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except ValueError as exc:
+            raise gr.Error(user_message(str(exc)), print_exception=False) from None
+        except Exception as exc:  # a bug, not the user's doing: keep the trace in the log
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(f"Something went wrong on the server ({type(exc).__name__}); it has been logged.") from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _with_file_names(exc: ValueError, paths: list[str | None]) -> ValueError:
+    """The error with the server's temporary upload paths replaced by the files' own names."""
+    text = str(exc)
+    for path in filter(None, paths):
+        text = text.replace(str(path), Path(path).name)
+    return ValueError(text)
+
+
+class Handlers:
+    def __init__(self, service: Service, results: ResultFiles | None = None):
+        self.service = service
+        self.results = results or ResultFiles()
+
+    @user_errors
+    def edit(self, image: str | None, mask: str | None, sketch: str | None = None, color: str | None = None,
+             faithfulness: float | None = 0.5, align: bool = True) -> str:
+        """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
+        transparent or white-on-black strokes; color: RGBA hints), the edited photo out as a PNG
+        of the same size, with the uploaded photo's ICC profile and EXIF."""
+        try:
+            result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
+                                       bool(align))
+        except ValueError as exc:
+            raise _with_file_names(exc, [image, mask, sketch, color]) from None
+        return self.results.save(result.image, "edited")
+
+    @user_errors
+    def run_canvas(self, value: dict | None, faithfulness: float, align: bool) -> tuple[tuple[str, str], Any, str]:
+        """Run on the editor's value: (before, after) for the slider, the download, the status line."""
+        background, (mask, sketch, color) = split_editor_value(value)
+        result = self.service.edit(background, mask, sketch, color, faithfulness, bool(align))
+        before = self.results.save(to_rgb(background), "photo")
+        after = self.results.save(result.image, "edited")
+        status = result.status
+        if self.service.warning:
+            status = f"⚠️ {self.service.warning}\n\n{status}"
+        return (before, after), gr.DownloadButton(value=after, visible=True), status
+
+    @user_errors
+    def face_part(self, value: dict | None, label: str) -> str:
+        """The named part of the face (a button label) as a Mask-coloured layer, as a data URL."""
+        background, _ = split_editor_value(value)
+        region = self.service.face_part(to_rgb(background), label)
+        return png_data_url(region_layer(region, MASK_RGBA))
+
+    @user_errors
+    def photo_edges(self, value: dict | None) -> str:
+        """The photo's thin edges inside the current mask, as a sketch layer data URL; a
+        notice says which edge detector ran."""
+        background, (mask, _, _) = split_editor_value(value)
+        photo = to_rgb(background)
+        hole = read_marks(mask, "Mask layer", (photo.shape[1], photo.shape[0]))
+        if hole is None:
+            raise ValueError("the Mask layer is empty: paint the region first, the edges are taken from inside it")
+        edges = self.service.photo_edges(photo, hole)
+        gr.Info(edges.note or f"Edges from {edges.detector.upper()} (the photo's own lines inside the mask).")
+        return png_data_url(edges.layer)
+
+    def example_layers(self, key: str | None) -> tuple[str, ...]:
+        """After a photo loads: the layers of the example it came from (data URLs, "" for
+        none), and "" to clear the pending example so a later upload is left alone."""
+        return (*examples.layer_urls(key or ""), "")

@@ -1,0 +1,33 @@
+"""The words on the page."""
+
+INTRO = """# SketchFace
+Paint over part of a face, sketch what should be there, and get the photo back with only that
+part redrawn — at full resolution, every other pixel untouched."""
+
+HOW_TO = """
+1. **Upload a photo** (drop it on the canvas, paste it, or pick an example below). Up to
+   4096 px on a side.
+2. **Mask** — with *Draw on: Mask*, paint over what should change, or click a face-part
+   button (eyes, brows, nose, mouth, face, hair) to add that region. The eraser removes mask.
+3. **Sketch** *(optional)* — switch to *Draw on: Sketch* and draw the new lines with the thin
+   pen, inside the mask. **Start from the photo's edges** copies the photo's own lines inside
+   the mask onto the Sketch layer, so you can erase and redraw the few that should change.
+4. **Color** *(optional)* — on *Draw on: Color*, dab a colour where it should go (lips, eyes,
+   hair).
+5. **Run.** Drag the slider to compare before and after; download the PNG.
+
+*Sketch faithfulness*: 0 follows your lines exactly, 1 treats them as a loose suggestion.
+*Align the face*: the model works in a standard face frame; turn it off for non-faces.
+
+**Keys**: Ctrl/⌘ + Enter runs · Ctrl/⌘ + Z undoes, Ctrl/⌘ + Shift + Z redoes · Alt + 1 / 2 / 3
+picks Mask / Sketch / Color · Tab moves between controls.
+"""
+
+EXAMPLES_LABEL = "Examples (NASA's public-domain astronaut photo, from scikit-image)"
+
+
+def user_message(text: str) -> str:
+    """A message as the user reads it: a sentence starts with a capital, but a message that
+    starts with a file's name (`truncated.png: …`) keeps the name as it was typed."""
+    first = text.split(" ", 1)[0]
+    return text[:1].upper() + text[1:] if first.isalpha() and first.islower() else text
