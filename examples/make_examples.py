@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from inpaint.face import detect_faces, face_part_mask, grey_image
 from inpaint.face.parts import grow_mask
-from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, MOUTH_CORNERS
+from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, INNER_LIPS, MOUTH, MOUTH_CORNERS, OUTER_LIPS
 
 MASK = (255, 255, 255, 178)  # the app's Mask brush
 INK = (24, 24, 24, 255)  # the app's Sketch pen
@@ -57,7 +57,7 @@ def layer_of(region: np.ndarray, rgba: tuple[int, int, int, int]) -> np.ndarray:
 def smile(photo: np.ndarray, landmarks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A wider smile: outer lips 48–59 and the inner line 60–67, 25 % wider, corners up."""
     shape = photo.shape[:2]
-    outer, inner = landmarks[48:60].copy(), landmarks[60:68].copy()
+    outer, inner = landmarks[OUTER_LIPS].copy(), landmarks[INNER_LIPS].copy()
     centre = landmarks[MOUTH].mean(0)
     width = np.linalg.norm(np.subtract(*landmarks[list(MOUTH_CORNERS)]))
 

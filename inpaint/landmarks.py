@@ -14,7 +14,9 @@ EYE_LEFT = slice(36, 42)
 EYE_RIGHT = slice(42, 48)
 EYES = slice(36, 48)
 MOUTH = slice(48, 68)
-OUTER_LIPS = slice(48, 60)  # the mouth's outline; 60–67 is the inner lip line
+OUTER_LIPS = slice(48, 60)  # the mouth's outline
+INNER_LIPS = slice(60, 68)
+BROWS = slice(17, 27)
 MOUTH_CORNERS = (48, 54)
 
 GROUPS: dict[str, slice] = {

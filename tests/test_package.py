@@ -1,6 +1,7 @@
 """The project installs as a package: `pip install .` puts the engine, its default weights, the
 app's examples and the recipes where the code finds them, from any folder."""
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,9 +14,12 @@ ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory) -> Path:
     """`pip install .` into a folder of its own (no dependencies: they are this environment's)."""
-    target = tmp_path_factory.mktemp("site")
+    source, target = tmp_path_factory.mktemp("source") / "sketchface", tmp_path_factory.mktemp("site")
+    # a clean copy: setuptools builds in the source tree and would reuse a stale build/ there
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "build", "*.egg-info", "__pycache__",
+                                                                 "tests", "docs", ".pytest_cache", ".gradio"))
     done = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation",
-                           "--target", str(target), str(ROOT)], capture_output=True, text=True, timeout=600)
+                           "--target", str(target), str(source)], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     return target
 

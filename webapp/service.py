@@ -19,14 +19,13 @@ from PIL import Image
 from inpaint import Editor
 from inpaint.editor import EditInfo
 from inpaint.face import FaceDetectorUnavailable, face_part_mask, load_models
-from inpaint.face.parts import grow_mask
+from inpaint.face.parts import grow_mask, part_margin
 from inpaint.imageio import Source
 
 log = logging.getLogger("sketchface.app")
 
 # Button label → inpaint.face part name.
 FACE_PARTS = {"Eyes": "eyes", "Brows": "eyebrows", "Nose": "nose", "Mouth": "mouth", "Face": "face", "Hair": "hair"}
-GROW_FRACTION = 0.15  # a part's mask grows by this × √(its area): a margin that covers its outline
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,7 @@ class Service:
             raise ValueError(f"face detection is not available here ({exc}); paint the mask by hand") from None
         except ValueError as exc:
             raise ValueError(f"{exc}; paint the mask by hand") from None
-        grow = max(2, round(GROW_FRACTION * float(np.sqrt(region.sum()))))
-        return grow_mask(region, grow)
+        return grow_mask(region, part_margin(region))
 
     def photo_edges(self, photo: np.ndarray, mask: np.ndarray) -> EdgesResult:
         """The photo's thin lines inside `mask`, as an RGBA sketch layer (dark, opaque)."""

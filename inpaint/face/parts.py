@@ -12,7 +12,7 @@ import numpy as np
 
 from ..imageio import ImageLike, to_rgb
 from ..frame import CANONICAL, fit_similarity, key_points
-from ..landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, JAW, NOSE, OUTER_LIPS
+from ..landmarks import BROWS, BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, JAW, NOSE, OUTER_LIPS
 from .detect import MIN_IMAGE_SIDE, detect_faces, grey_image
 
 PARTS = ("eyes", "eyebrows", "nose", "mouth", "jaw", "face", "hair")
@@ -48,7 +48,7 @@ def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
 
 def _face_outline(lm: np.ndarray, to_canon: np.ndarray, to_photo: np.ndarray) -> np.ndarray:
     """Jaw, brows, and the brows moved up to the estimated hairline."""
-    forehead = _apply(to_photo, _apply(to_canon, lm[17:27]) - (0.0, FOREHEAD))
+    forehead = _apply(to_photo, _apply(to_canon, lm[BROWS]) - (0.0, FOREHEAD))
     return np.concatenate([lm[:27], forehead])
 
 
@@ -93,6 +93,14 @@ def draw_parts(landmarks: np.ndarray, shape: tuple[int, int], parts: list[str]) 
             _fill(face_only, _face_outline(lm, to_canon, to_photo), convex=True)
             canvas |= head & (1 - face_only)
     return canvas.astype(bool)
+
+
+GROW_FRACTION = 0.15  # a part's margin: this × √(its area) covers its outline
+
+
+def part_margin(region: np.ndarray) -> int:
+    """The margin a part mask is grown by, relative to its size (at least 2 px)."""
+    return max(2, round(GROW_FRACTION * float(np.sqrt(region.sum()))))
 
 
 def grow_mask(mask: np.ndarray, grow: int) -> np.ndarray:

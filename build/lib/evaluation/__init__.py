@@ -1,1 +1,0 @@
-"""Measuring models: the evaluation protocols, the transfer test, quality measures and benchmarks."""

@@ -1,1 +1,0 @@
-"""Training and evaluation toolkit: recipes, data, masks, losses, the loop, export, evaluation."""
