@@ -23,13 +23,12 @@ import cv2
 import numpy as np
 
 from inpaint.face.parts import draw_parts, grow_mask
-from inpaint.frame import fit_similarity
-from inpaint.landmarks import GROUPS
+from inpaint.landmarks import INNER_LIPS
+from inpaint.reference import fit_part, reference_layers, warp_reference
 
 from . import quality
 
 PARTS = ("mouth", "nose", "eyes")
-PART_POINTS = {part: GROUPS[part] for part in PARTS}
 TRANSFER_TOLERANCE = 3
 GROW_AT_256 = 8  # the part mask's margin at 256 px (scales with the side)
 
@@ -48,15 +47,24 @@ def part_hole(landmarks: np.ndarray, shape: tuple[int, int], part: str) -> np.nd
 
 def transfer_case(image_a: np.ndarray, landmarks_a: np.ndarray, image_b: np.ndarray, lines_b: np.ndarray,
                   landmarks_b: np.ndarray, part: str) -> TransferCase:
-    """B's `part` moved onto A (all arrays at the same scale; landmarks 68×2 pixel x, y)."""
-    points = PART_POINTS[part]
-    matrix = fit_similarity(landmarks_b[points], landmarks_a[points])
+    """B's `part` moved onto A (all arrays at the same scale; landmarks 68×2 pixel x, y) by one
+    fit of the part's landmarks (both eyes jointly): the training data's and the in-loop
+    validation's case, on the aligned cache."""
+    matrix = fit_part(landmarks_a, landmarks_b, part, joint=True)[0].matrix
     h, w = image_a.shape[:2]
     hole = part_hole(landmarks_a, (h, w), part)
     warped = cv2.warpAffine(lines_b.astype(np.float32), matrix, (w, h), flags=cv2.INTER_LINEAR) > 0.2
     pasted = cv2.warpAffine(image_b, matrix, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT_101)
     ceiling = np.where(hole[..., None], pasted, image_a)
     return TransferCase(hole, warped & hole, ceiling)
+
+
+def reference_case(image_a: np.ndarray, image_b: np.ndarray, part: str, detector=None) -> TransferCase:
+    """B's `part` moved onto A as the editor's reference path moves it (`inpaint.reference`:
+    the hole is both parts grown, a fit per eye): the case of transfer protocol 2."""
+    layers = reference_layers(image_a, image_b, [part], detector)
+    ceiling = np.where(layers.mask[..., None], warp_reference(image_b, layers), image_a)
+    return TransferCase(layers.mask, layers.sketch, ceiling)
 
 
 def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -> dict[str, float]:
@@ -67,7 +75,18 @@ def transfer_scores(result: np.ndarray, truth: np.ndarray, case: TransferCase) -
            - quality.line_contrast(case.ceiling, case.sketch, case.hole))
     return {"f1": quality.f1_of(quality.edges(result), case.sketch, region, TRANSFER_TOLERANCE),
             "sharpness": quality.sharpness(result, truth, case.hole),
-            "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink}
+            "structure": quality.structure(result, case.ceiling, case.hole), "ink": ink,
+            "colour": colour_distance(result, case.ceiling, case.hole)}
+
+
+def colour_distance(result: np.ndarray, reference: np.ndarray, hole: np.ndarray) -> float:
+    """ΔE (CIE 1976) between the mean CIELAB colours of `result` and `reference` inside the
+    shrunk hole: how far the fill's colour is from the real part's (0 = the same)."""
+    region = quality.inner(hole)
+    region = region if region.any() else hole
+    lab = [cv2.cvtColor(x[None, region].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0].mean(0)
+           for x in (result, reference)]
+    return float(np.linalg.norm(lab[0] - lab[1]))
 
 
 TELEA_RADIUS = 5  # as evaluation.evaluate and the app's fallback
@@ -83,7 +102,7 @@ def lip_colour(image: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     shape = image.shape[:2]
     lips = draw_parts(landmarks, shape, ["mouth"])
     inner = np.zeros(shape, np.uint8)
-    cv2.fillPoly(inner, [np.rint(landmarks[60:68]).astype(np.int32)], 1)
+    cv2.fillPoly(inner, [np.rint(landmarks[INNER_LIPS]).astype(np.int32)], 1)
     region = lips & ~inner.astype(bool)
     return np.median(image[region if region.any() else lips], axis=0)
 

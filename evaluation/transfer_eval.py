@@ -2,10 +2,11 @@
 
     python -m evaluation.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 18]
 
-Face pairs (A, B) are consecutive test images (sorted) in which a face is found. For each
-part (mouth, nose, eyes) A's part is masked (`evaluation.transfer.part_hole`) and B's thin HED
-lines of that part, warped onto A by the landmarks, are the sketch; the editor runs with
-`align=True` at faithfulness 0, as the app would. Scored (`evaluation.transfer.transfer_scores`:
+Protocol 2: face pairs (A, B) are consecutive test images (sorted) in which a face is found.
+For each part (mouth, nose, eyes) the editor runs A with B as the reference and that part
+(`Editor.edit(A, reference=B, parts=[part])`, `inpaint.reference`: the hole is both parts
+grown, the sketch B's thin HED lines of the part and a dozen dabs of its colours, a fit per
+eye), at faithfulness 0 with `align=True`, as the app and the CLI would. Scored (`evaluation.transfer.transfer_scores`:
 edge F1 against the given lines, sharpness, structure against B's real part, ink) beside
 three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
 (ignores the lines) and A's own face unedited (ignores them too). Colour: a dozen dabs of B's lip
@@ -23,25 +24,25 @@ from pathlib import Path
 import numpy as np
 
 from . import quality
-from .transfer import PARTS, colour_dabs, colour_move, lip_colour, telea_fill, transfer_case, transfer_scores
+from .transfer import PARTS, colour_dabs, colour_move, lip_colour, reference_case, telea_fill, transfer_scores
 
 GREEN = np.array([40.0, 170.0, 70.0])
-MEASURES = ("f1", "sharpness", "structure", "ink")
+MEASURES = ("f1", "sharpness", "structure", "ink", "colour")
+PROTOCOL = 2  # 1: one joint fit, hole = A's part grown, lines warped from B's whole-photo HED (before 2026-12-05)
 REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
 
 
-def load_faces(paths: list[Path], count: int, detector) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """(RGB, 68 landmarks, thin lines) of the first `count` images in which a face is found."""
+def load_faces(paths: list[Path], count: int) -> list[tuple[np.ndarray, np.ndarray, None]]:
+    """(RGB, 68 landmarks, None) of the first `count` images in which a face is found."""
     from inpaint.face import detect_faces, grey_image
     from inpaint.imageio import to_rgb
-    from sketch import soft_edges, thin_lines
 
     faces = []
     for path in paths:
         rgb = to_rgb(path)
         found = detect_faces(grey_image(rgb))
         if found:
-            faces.append((rgb, found[0].landmarks, thin_lines(soft_edges(rgb, detector))))
+            faces.append((rgb, found[0].landmarks, None))
         if len(faces) == count:
             break
     return faces
@@ -59,23 +60,24 @@ def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
 
 
 def run(editor, faces, seed: int = 0) -> dict:
+    """Protocol 2 on consecutive pairs of `faces` ((RGB, landmarks, lines) each; the lines are
+    not used: the reference path takes its own)."""
     rng = np.random.default_rng(seed)
     keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES)) for m in MEASURES]
     rows = {part: {key: [] for key in keys} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
     network_editor = editor.with_options(follow_hints=False)  # the colour moves of the network alone
-    for a, b in zip(faces[0::2], faces[1::2]):
-        (image_a, lm_a, _), (image_b, lm_b, lines_b) = a, b
+    for (image_a, _, _), (image_b, lm_b, _) in zip(faces[0::2], faces[1::2]):
         for part in PARTS:
-            case = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, part)
-            telea = telea_fill(image_a, case.hole)
-            results = {"": _edit(editor, image_a, case.hole, case.sketch), "ceiling_": case.ceiling,
-                       "telea_": telea, "unedited_": image_a}
+            case = reference_case(image_a, image_b, part)
+            edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True)
+            results = {"": np.asarray(edited), "ceiling_": case.ceiling, "telea_": telea_fill(image_a, case.hole),
+                       "unedited_": image_a}
             for prefix, result in results.items():
                 scores = transfer_scores(result, image_a, case)
                 for key in MEASURES:
                     rows[part][prefix + key].append(scores[key])
-        hole = transfer_case(image_a, lm_a, image_b, lines_b, lm_b, "mouth").hole
+        hole = reference_case(image_a, image_b, "mouth").hole
         plain = _edit(editor, image_a, hole)
         for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):
             dabs = colour_dabs(hole, colour, rng)
@@ -92,14 +94,15 @@ def run(editor, faces, seed: int = 0) -> dict:
 def write_markdown(results: dict, path: Path, weights: str) -> None:
     s = results["summary"]
     detail = results.get("protocol", {}).get("detail", True)
-    lines = [f"# Sketch and colour transfer ({results['pairs']} pairs, weights {weights}, "
+    version = results.get("protocol", {}).get("version", 1)
+    lines = [f"# Sketch and colour transfer, protocol {version} ({results['pairs']} pairs, weights {weights}, "
              f"detail step {'on' if detail else 'off'})", "",
              "Each cell: the model / the pasted real part / Telea / the face unedited. Structure: local SSIM",
              "against the real part (1 = it). Ink: grey levels by which the given lines are darker than",
              "the rest of the hole, beyond the real part's (0 = as the real part; a pen stroke painted on",
-             "skin scores tens).", "",
-             "| part | F1 vs given lines | F1 / ceiling | structure | ink | sharpness |",
-             "|---|---|---:|---|---|---|"]
+             "skin scores tens). Colour: ΔE of the hole's mean colour from the real part's.", "",
+             "| part | F1 vs given lines | F1 / ceiling | structure | ink | sharpness | colour ΔE |",
+             "|---|---|---:|---|---|---|---|"]
 
     def cells(r: dict, key: str, form: str) -> str:
         return " / ".join(format(r[prefix + key], form) for prefix in ("", *(x + "_" for x in REFERENCES)))
@@ -107,7 +110,7 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
     for part in PARTS:
         r = s[part]
         lines.append(f"| {part} | {cells(r, 'f1', '.3f')} | {r['f1_of_ceiling']:.0%} | {cells(r, 'structure', '.2f')} "
-                     f"| {cells(r, 'ink', '+.1f')} | {cells(r, 'sharpness', '.2f')} |")
+                     f"| {cells(r, 'ink', '+.1f')} | {cells(r, 'sharpness', '.2f')} | {cells(r, 'colour', '.1f')} |")
     c = s["colour"]
     lines += ["", f"Colour transfer (fraction of the way to the hint): lip {c['lip']:.2f}, green {c['green']:.2f}"
                   f" (the network alone, without the editor's hint step: lip {c.get('lip_network', float('nan')):.2f},"
@@ -153,7 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--weights", required=True, help="generator .safetensors")
     parser.add_argument("--out", type=Path, required=True, help="report folder")
     parser.add_argument("--pairs", type=int, default=18)
-    parser.add_argument("--edges", default="hed", choices=("auto", "hed", "gradient"))
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-detail", action="store_true", help="paste back without the detail step (inpaint/detail.py)")
     parser.add_argument("--baseline", type=Path, help="an earlier report folder, drawn beside this one in the plot")
@@ -169,20 +171,23 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(args.threads)
     try:
         editor = Editor.load(args.weights, detail=not args.no_detail)
-        detector = sketch.get_detector(None if args.edges == "auto" else args.edges)
-        faces = load_faces(list_images(args.data), 2 * args.pairs, detector)
+        detector = sketch.get_detector()  # the editor's reference path takes lines with this one
+        faces = load_faces(list_images(args.data), 2 * args.pairs)
+        baseline = json.loads((args.baseline / "transfer.json").read_text()) if args.baseline else None
+        if baseline is not None and baseline.get("protocol", {}).get("version", 1) != PROTOCOL:
+            raise ValueError(f"{args.baseline}: a report of another protocol "
+                             f"({baseline.get('protocol', {}).get('version', 1)}, this is {PROTOCOL}); re-measure it")
         if len(faces) < 2:
             raise ValueError(f"{args.data}: fewer than two images with a face")
         results = run(editor, faces)
     except (ValueError, WeightsError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    results["protocol"] = {"data": str(args.data), "weights": args.weights, "edges": detector.name,
+    results["protocol"] = {"version": PROTOCOL, "data": str(args.data), "weights": args.weights, "edges": detector.name,
                            "faithfulness": 0.0, "align": True, "detail": not args.no_detail}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "transfer.json").write_text(json.dumps(results, indent=1) + "\n")
     write_markdown(results, args.out / "transfer.md", args.weights)
-    baseline = json.loads((args.baseline / "transfer.json").read_text()) if args.baseline else None
     write_plot(results, args.out / "transfer.png", baseline)
     print((args.out / "transfer.md").read_text())
     return 0

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .editor import Editor
 from .imageio import check_file, save_image
+from .reference import REFERENCE_PARTS
 from .weights import WeightsError
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
@@ -29,17 +30,28 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     prog = "sketchface" if Path(sys.argv[0]).name == "sketchface" else "python -m inpaint"
     p = argparse.ArgumentParser(prog=prog, description="Redraw the masked region of a face photo.")
     p.add_argument("--image", required=True, type=Path, help="photo, or a folder of photos")
-    p.add_argument("--mask", required=True, type=Path, help="mask (white/opaque = redraw), or a folder of masks")
+    p.add_argument("--mask", type=Path, help="mask (white/opaque = redraw), or a folder of masks; optional with --reference")
     p.add_argument("--sketch", type=Path, help="sketch strokes (white/opaque = line), file or folder")
     p.add_argument("--color", type=Path, help="RGBA colour hints (opaque = hint), file or folder")
     p.add_argument("--out", type=Path, help="output file (default: IMAGE_edited.png) or folder")
     p.add_argument("--weights", help='weights: a .safetensors path or "hub:owner/name" (default: embedded)')
     p.add_argument("--faithfulness", type=float, default=0.5, help="0 = follow the sketch exactly, 1 = loosely")
     p.add_argument("--no-align", action="store_true", help="run on the whole image instead of the face")
-    return p.parse_args(argv)
+    p.add_argument("--reference", type=Path, help="a photo whose parts (--part) to take as mask, sketch and colour; "
+                                                  "one reference for every image of a folder")
+    p.add_argument("--part", action="append", choices=REFERENCE_PARTS, default=[],
+                   help="a part to take from --reference (repeat for several)")
+    args = p.parse_args(argv)
+    if args.mask is None and args.reference is None:
+        p.error("give --mask, or --reference with --part")
+    if args.reference is not None and not args.part:
+        p.error(f"--reference needs at least one --part ({', '.join(REFERENCE_PARTS)})")
+    if args.part and args.reference is None:
+        p.error("--part takes its part from --reference; give one")
+    return args
 
 
-Job = tuple[Path, Path, Path | None, Path | None, Path]  # image, mask, sketch, color, out
+Job = tuple[Path, Path | None, Path | None, Path | None, Path]  # image, mask, sketch, color, out
 
 
 def _by_stem(folder: Path | None, role: str) -> tuple[dict[str, Path], list[str]]:
@@ -70,38 +82,39 @@ def _folder_jobs(args: argparse.Namespace) -> tuple[list[Job], list[str]]:
     out_dir = args.out or args.image.with_name(args.image.name + "_edited")
     if out_dir.exists() and not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a folder")
-    inputs = [f for f in (args.image, args.mask, args.sketch, args.color) if f is not None]
+    inputs = [f for f in (args.image, args.mask, args.sketch, args.color) if f is not None and f.is_dir()]
     if any(out_dir.resolve() == folder.resolve() for folder in inputs):
         raise UsageError(f"{out_dir}: is an input folder; choose another --out so the inputs are not overwritten")
     problems += mask_clashes + sketch_clashes + color_clashes
     jobs = []
     for stem, path in images.items():
-        if stem not in masks:
+        if stem not in masks and args.reference is None:
             problems.append(f"{path}: no mask named {stem}.* in {args.mask}; skipped")
             continue
-        jobs.append((path, masks[stem], sketches.get(stem), colors.get(stem), out_dir / f"{stem}.png"))
+        jobs.append((path, masks.get(stem), sketches.get(stem), colors.get(stem), out_dir / f"{stem}.png"))
     return jobs, problems
 
 
 def _single_job(args: argparse.Namespace) -> Job:
     out = args.out or args.image.with_name(args.image.stem + "_edited.png")
-    given = [f for f in (args.image, args.mask, args.sketch, args.color) if f is not None]
+    given = [f for f in (args.image, args.mask, args.sketch, args.color, args.reference) if f is not None]
     if out.exists() and any(out.resolve() == f.resolve() for f in given):
         raise UsageError(f"{out}: is an input file; choose another --out so it is not overwritten")
     return args.image, args.mask, args.sketch, args.color, out
 
 
-def check_inputs(job: Job) -> None:
-    """Each input file readable as an image by its header, and the output writable: before
-    the model loads, so a mistyped path is reported at once."""
+def check_inputs(job: tuple, reference: Path | None = None, writable: bool = True) -> None:
+    """Each input file (and the reference) readable as an image by its header, and the output
+    writable: before the model loads, so a mistyped path is reported at once."""
     *inputs, out = job
-    for path in filter(None, inputs):
+    for path in filter(None, [*inputs, reference]):
         try:
             check_file(path)
         except ValueError as exc:
             text = str(exc)
             raise UsageError(text if str(path) in text else f"{path}: {text}") from None
-    check_writable(out)
+    if writable:
+        check_writable(out)
 
 
 def check_writable(out: Path) -> None:
@@ -121,10 +134,11 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     image_path, mask_path, sketch_path, color_path, out_path = job
     try:
         done = editor.edit(image_path, mask_path, sketch_path, color_path, args.faithfulness,
-                           align=not args.no_align, return_info=True)
+                           align=not args.no_align, reference=args.reference, parts=args.part, return_info=True)
     except ValueError as exc:
         text = str(exc)
-        raise UsageError(text if str(image_path) in text else f"{image_path}: {text}") from None
+        named = args.reference if args.reference is not None and "the reference" in text else image_path
+        raise UsageError(text if str(named) in text else f"{named}: {text}") from None
     try:
         out_path.parent.mkdir(parents=True, exist_ok=True)
         save_image(done.image, out_path)
@@ -133,7 +147,8 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     info = done.info
     for warning in info.warnings:
         tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
-    return f"{out_path} ({info.model_name}, {info.path}, {sum(info.ms.values()):.0f} ms)"
+    taken = f", {info.reference}" if info.reference else ""
+    return f"{out_path} ({info.model_name}, {info.path}{taken}, {sum(info.ms.values()):.0f} ms)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -143,13 +158,15 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.image}: no such file or folder")
     if not args.image.is_dir():
         job = _single_job(args)
-        check_inputs(job)
+        check_inputs(job, args.reference)
         editor = Editor.load(args.weights)
         print(_edit_one(editor, job, args))
         if editor.warning:
             print(f"warning: {editor.warning}", file=sys.stderr)
         return 0
     jobs, problems = _folder_jobs(args)
+    if args.reference is not None:
+        check_inputs((args.reference, args.image / "probe.png"), None, writable=False)
     out_dir = args.out or args.image.with_name(args.image.name + "_edited")
     check_writable(out_dir / "probe.png")
     editor = Editor.load(args.weights)

@@ -11,6 +11,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 import cv2
 import numpy as np
@@ -48,6 +49,7 @@ class EditInfo:
     warnings: tuple[str, ...] = ()  # usable but imperfect input, e.g. a malformed EXIF block
     sketch_pixels: int = 0  # sketch-line and colour-hint pixels inside the hole, in the frame:
     hint_pixels: int = 0  # what the network was given (0 = an unguided fill)
+    reference: str = ""  # which parts came from a reference photo, and how well the faces matched
 
 
 @dataclass(frozen=True)
@@ -155,12 +157,14 @@ class Editor:
     def edit(
         self,
         image: Source,
-        mask: Source,
+        mask: Source | None = None,
         sketch: Source | None = None,
         color: Source | None = None,
         faithfulness: float = 0.5,
         align: bool = True,
         *,
+        reference: Source | None = None,
+        parts: Sequence[str] = (),
         return_info: bool = False,
     ) -> Image.Image | EditResult:
         """Redraw the masked region of `image`; returns a PIL RGB image of the same size
@@ -170,9 +174,11 @@ class Editor:
         Inputs are PIL images, arrays, file paths or bytes (rules: inpaint/inputs.py).
         mask: > 127 (or alpha > 127) = redraw. sketch: same rule, marked = stroke.
         color: RGBA, alpha > 127 = a colour hint of that RGB. faithfulness in [0, 1]:
-        0 = follow the sketch exactly, 1 = loosely. Raises ValueError on bad input."""
+        0 = follow the sketch exactly, 1 = loosely. `reference` (a photo) and `parts` (of
+        "mouth", "eyes", "eyebrows", "nose") add that photo's parts as mask, lines and colour
+        (inpaint/reference.py); `mask` is optional then. Raises ValueError on bad input."""
         clock = time.perf_counter()
-        inputs = read_inputs(image, mask, sketch, color, faithfulness, self.max_side, self.max_pixels)
+        inputs = read_inputs(image, mask, sketch, color, faithfulness, self.max_side, self.max_pixels, reference, parts)
         ms = {"read": 1000 * (time.perf_counter() - clock)}
         rgb, hole = inputs.photo, inputs.hole
 
@@ -202,7 +208,8 @@ class Editor:
         if not return_info:
             return result
         guided = [0 if m is None else int(m.sum()) for m in (framed.sketch, framed.color_mask)]
-        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings, *guided)
+        taken = inputs.reference.note if inputs.reference is not None else ""
+        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings, *guided, taken)
         return EditResult(result, info)
 
 

@@ -11,6 +11,9 @@ arrays, file paths or bytes, exactly as they arrived); nothing is decoded or che
   resampling, never bilinearly; another aspect ratio is refused.
 * color: RGBA, alpha > 127 = a hint of that RGB, sized by the same rule.
 * faithfulness: a number from 0 (follow the sketch exactly) to 1 (loosely).
+* reference, parts: another photo and the parts to take from it (`inpaint/reference.py`): its
+  mask, lines and colour dabs are added to the given layers (a colour painted by the user
+  wins over a dab); the mask is optional then.
 * An empty mask is refused: there is nothing to redraw. A mask over most of the photo
   (> `LARGE_MASK`) and a file of several frames (first frame used) are warned about.
 """
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 from PIL import Image
@@ -26,6 +30,7 @@ from sketch.strokes import color_hints, layer_to_binary, resize_hints, resize_ma
 
 from .imageio import (DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Metadata, Source, as_image, layer_size, photo_metadata,
                       pixels_to_rgb)
+from .reference import REFERENCE_PARTS, ReferenceLayers, reference_layers
 
 ASPECT_TOLERANCE = 0.01  # relative: a layer's w/h may differ from the photo's by this much
 LARGE_MASK = 0.6  # a mask over more of the photo than this gets a warning
@@ -41,6 +46,7 @@ class EditInputs:
     hints: tuple[np.ndarray, np.ndarray] | None  # (RGB H×W×3, bool H×W); None when there are none
     faithfulness: float
     metadata: Metadata
+    reference: ReferenceLayers | None = None  # what a reference photo gave (inpaint/reference.py)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -49,7 +55,8 @@ class EditInputs:
         coverage = float(self.hole.mean())
         large = (f"the mask covers {coverage:.0%} of the photo: a region that large is redrawn from little of "
                  f"the photo around it and comes back as a smooth guess; mask only what should change",)
-        return self.metadata.warnings + (large if coverage > LARGE_MASK else ())
+        matched = self.reference.warnings if self.reference is not None else ()
+        return self.metadata.warnings + matched + (large if coverage > LARGE_MASK else ())
 
 
 def read_faithfulness(value: object) -> float:
@@ -108,6 +115,8 @@ def read_inputs(
     faithfulness: object = 0.5,
     max_side: int = DEFAULT_MAX_SIDE,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    reference: Source | None = None,
+    parts: Sequence[str] = (),
 ) -> EditInputs:
     """Decode and check one edit's inputs (see the module docstring). Raises ValueError."""
     level = read_faithfulness(faithfulness)
@@ -118,12 +127,51 @@ def read_inputs(
     metadata = photo_metadata(photo) if isinstance(photo, Image.Image) else Metadata()
     rgb = pixels_to_rgb(photo)
     size = (rgb.shape[1], rgb.shape[0])
-    if mask is None:
+    if reference is None and parts:
+        read_reference(None, parts, rgb, limits)  # says that the reference is missing
+    if mask is None and reference is None:
         raise ValueError("no mask was given: mark the region to redraw (white or opaque pixels)")
     hole = read_marks(mask, "mask", size, limits)
-    if not hole.any():
+    if hole is not None and not hole.any() and reference is None:
         raise ValueError("the mask is empty: mark the region to redraw (white or opaque pixels)")
     strokes = read_marks(sketch, "sketch", size, limits)
     hints = read_hints(color, size, limits)
+    taken = read_reference(reference, parts, rgb, limits)
+    if taken is not None:
+        hole, strokes, hints = with_reference(taken, hole, strokes, hints)
     return EditInputs(rgb, hole, strokes if strokes is not None and strokes.any() else None,
-                      hints if hints is not None and hints[1].any() else None, level, metadata)
+                      hints if hints is not None and hints[1].any() else None, level, metadata, taken)
+
+
+def read_reference(reference: Source | None, parts: Sequence[str], photo: np.ndarray,
+                   limits: tuple[int, int]) -> ReferenceLayers | None:
+    """The layers `parts` of the reference photo give (None without a reference)."""
+    parts = [parts] if isinstance(parts, str) else list(parts or ())
+    if reference is None:
+        if parts:
+            raise ValueError(f"parts ({', '.join(parts)}) were named but no reference photo was given")
+        return None
+    if not parts:
+        raise ValueError(f"a reference photo was given but no part to take from it; choose from {', '.join(REFERENCE_PARTS)}")
+    try:
+        image = pixels_to_rgb(as_image(reference, *limits))
+    except ValueError as exc:
+        raise ValueError(f"the reference: {exc}") from None
+    from .face import FaceDetectorUnavailable
+
+    try:
+        return reference_layers(photo, image, parts)
+    except FaceDetectorUnavailable as exc:
+        raise ValueError(f"face detection is not available here ({exc}), so a reference cannot be matched") from None
+
+
+def with_reference(taken: ReferenceLayers, hole: np.ndarray | None, strokes: np.ndarray | None,
+                   hints: tuple[np.ndarray, np.ndarray] | None):
+    """The given layers combined with the reference's: marks and lines added, a colour the user
+    painted kept over the reference's dabs."""
+    hole = taken.mask if hole is None else hole | taken.mask
+    strokes = taken.sketch if strokes is None else strokes | taken.sketch
+    if hints is None:
+        return hole, strokes, (taken.color, taken.color_mask)
+    rgb, given = hints
+    return hole, strokes, (np.where(given[..., None], rgb, taken.color), given | taken.color_mask)

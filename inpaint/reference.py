@@ -106,10 +106,13 @@ class ReferenceLayers:
     parts: tuple[str, ...]
     residual: float  # the largest fit residual over the parts, photo pixels
     warnings: tuple[str, ...] = ()
+    fits: tuple[PartFit, ...] = ()  # every fit, in part order
+    photo_landmarks: np.ndarray | None = None
 
     @property
     def note(self) -> str:
-        return f"{' and '.join(self.parts)} from the reference (landmark fit within {self.residual:.1f} px)"
+        named = ", ".join(self.parts[:-1]) + " and " + self.parts[-1] if len(self.parts) > 1 else self.parts[0]
+        return f"{named} from the reference (landmarks fit within {self.residual:.1f} px)"
 
 
 def largest_face(rgb: np.ndarray, which: str) -> np.ndarray:
@@ -145,9 +148,10 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
     rng = np.random.default_rng(seed)
     eye_gap = float(np.linalg.norm(np.subtract(*key_points(photo_lm)[:2])))
     radius = max(1, round(0.03 * eye_gap))
-    residual = 0.0
+    residual, all_fits = 0.0, []
     for part in parts:
         fits = fit_part(photo_lm, ref_lm, part, joint)
+        all_fits += fits
         own = draw_parts(photo_lm, shape, [part])
         part_mask = own.copy()
         for fit, region in zip(fits, regions_of(ref_lm, ref_shape, part, fits)):
@@ -188,4 +192,24 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
     if difference > TURN_WARNING:
         warnings.append("the reference face is turned differently from the photo's: its part may look "
                         "turned once moved in")
-    return ReferenceLayers(mask, sketch & mask, color, color_mask & mask, parts, residual, tuple(warnings))
+    return ReferenceLayers(mask, sketch & mask, color, color_mask & mask, parts, residual, tuple(warnings),
+                           tuple(all_fits), photo_lm)
+
+
+def warp_reference(reference: np.ndarray, layers: ReferenceLayers) -> np.ndarray:
+    """The reference photo moved onto the photo inside `layers.mask`, each pixel by the fit of
+    the nearest landmark group (what pasting its real part in looks like); 0 elsewhere."""
+    shape = layers.mask.shape
+    ys, xs = np.nonzero(layers.mask)
+    out = np.zeros((*shape, 3), np.uint8)
+    if ys.size == 0 or not layers.fits:
+        return out
+    centres = np.array([layers.photo_landmarks[f.points].mean(0) for f in layers.fits])
+    nearest = np.stack([np.hypot(xs - cx, ys - cy) for cx, cy in centres]).argmin(0)
+    box = (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1)
+    for k, fit in enumerate(layers.fits):
+        mine = nearest == k
+        if mine.any():
+            moved = warp_into(reference, fit.matrix, box)
+            out[ys[mine], xs[mine]] = moved[ys[mine] - box[1], xs[mine] - box[0]]
+    return out

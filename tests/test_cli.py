@@ -169,3 +169,52 @@ def test_a_mask_over_most_of_the_photo_and_an_animation_are_warned_about(files):
     assert "warning: moving.gif: the mask covers 100% of the photo" in result.stderr
     assert "warning: moving.gif: the photo file holds 2 frames (an animation or several pages): first frame used" \
         in result.stderr
+
+
+@pytest.fixture
+def portraits(files):
+    """Two aligned portraits: the public-domain astronaut and her mirrored, recoloured copy; and
+    a photo without a face."""
+    from skimage.data import astronaut
+
+    photo = astronaut()
+    Image.fromarray(photo).save(files / "a.png")
+    copy = np.clip(photo[:, ::-1].astype(np.float32) * (1.0, 0.8, 0.9), 0, 255).astype(np.uint8)
+    Image.fromarray(copy).save(files / "b.png")
+    Image.fromarray(np.full((200, 200, 3), 128, np.uint8)).save(files / "blank.png")
+    return files
+
+
+def test_a_part_from_a_reference_needs_no_mask(portraits):
+    result = cli("--image", "a.png", "--reference", "b.png", "--part", "mouth", "--out", "o.png",
+                 "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 0, result.stderr
+    assert "mouth from the reference (landmarks fit within" in result.stdout
+    before, after = np.asarray(Image.open(portraits / "a.png")), np.asarray(Image.open(portraits / "o.png"))
+    ys, xs = np.nonzero((before != after).any(2))
+    assert ys.size and 115 < ys.min() and ys.max() < 180 and 180 < xs.min() and xs.max() < 265  # around her mouth (200–245, 139–156)
+
+
+def test_a_faceless_reference_exits_2_with_one_line(portraits):
+    result = cli("--image", "a.png", "--reference", "blank.png", "--part", "mouth", "--weights", "w.safetensors",
+                 cwd=portraits)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["error: blank.png: no face found in the reference (faces smaller than about 40 px are not "
+                     "detected)"], lines
+    result = cli("--image", "a.png", "--reference", "b.png", "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 2 and "--reference needs at least one --part" in result.stderr
+    result = cli("--image", "a.png", "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 2 and "give --mask, or --reference with --part" in result.stderr
+
+
+def test_one_reference_for_a_folder(portraits):
+    folder = portraits / "photos"
+    folder.mkdir()
+    (portraits / "a.png").rename(folder / "a.png")
+    (portraits / "blank.png").rename(folder / "blank.png")
+    result = cli("--image", "photos", "--reference", "b.png", "--part", "eyes", "--out", "out",
+                 "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 2  # one photo has no face: reported, the other still written
+    assert (portraits / "out" / "a.png").is_file() and not (portraits / "out" / "blank.png").exists()
+    assert "blank.png: no face found in the photo" in result.stderr

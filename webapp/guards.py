@@ -1,8 +1,8 @@
 """What a public server checks before the app's own code runs: anyone can call every
 endpoint the page registers, with any payload, not only the page.
 
-* `Canvas`: the ImageEditor whose background, layers and composite are each refused by
-  their header (`inpaint.imageio.check_file`: side, pixels, Pillow's bomb guard) before
+* `Canvas` and `GuardedImage`: the ImageEditor (background, layers and composite) and the
+  reference image input, each refused by its header (`inpaint.imageio.check_file`: side, pixels, Pillow's bomb guard) before
   Gradio decodes them, with the message the `edit` API gives.
 * `GuardedBlocks`: a client's mistake caught in Gradio's own preprocessing (a path on the
   server that was never uploaded, a payload of the wrong shape) becomes one plain message,
@@ -30,23 +30,39 @@ def guard_pillow(max_pixels: int = DEFAULT_MAX_PIXELS) -> None:
     Image.MAX_IMAGE_PIXELS = max_pixels
 
 
+def refuse_oversized(file) -> None:
+    """gr.Error (the `edit` API's message) for an uploaded image over the app's limits or not
+    an image at all, read from its header only; `file` is a FileData, bytes, or None."""
+    if file is None:
+        return
+    source = file if isinstance(file, (bytes, bytearray, memoryview)) else file.path
+    try:
+        check_file(bytes(source) if not isinstance(source, str) else source, DEFAULT_MAX_SIDE, DEFAULT_MAX_PIXELS)
+    except ValueError as exc:
+        text = str(exc)
+        if isinstance(source, str):  # the server's upload path means nothing to the user
+            text = text.replace(source, "the image")
+        raise gr.Error(user_message(text), print_exception=False) from None
+
+
 class Canvas(gr.ImageEditor):
     """The editor; each image in its value is checked by its header before it is decoded."""
 
     is_template = True  # as gr.Sketchpad: the page draws it with the ImageEditor's front end
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
-        if file is not None:
-            source = file if isinstance(file, (bytes, bytearray, memoryview)) else file.path
-            try:
-                check_file(bytes(source) if not isinstance(source, str) else source, DEFAULT_MAX_SIDE,
-                           DEFAULT_MAX_PIXELS)
-            except ValueError as exc:
-                text = str(exc)
-                if isinstance(source, str):  # the server's upload path means nothing to the user
-                    text = text.replace(source, "the image")
-                raise gr.Error(user_message(text), print_exception=False) from None
+        refuse_oversized(file)
         return super().convert_and_format_image(file, flatten_on_white)
+
+
+class GuardedImage(gr.Image):
+    """An image input checked by its header before Gradio decodes it (the reference photo)."""
+
+    is_template = True
+
+    def preprocess(self, payload):
+        refuse_oversized(payload)
+        return super().preprocess(payload)
 
 
 class GuardedBlocks(gr.Blocks):

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import gradio as gr
+import numpy as np
 
 from . import examples
 from inpaint.imageio import to_rgb
@@ -27,6 +28,7 @@ log = logging.getLogger("sketchface.app")
 F = TypeVar("F", bound=Callable[..., Any])
 
 MASK_RGBA = (255, 255, 255, 178)  # the Mask brush: white at 70 % (alpha > 127 = masked)
+SKETCH_RGBA = (24, 24, 24, 255)  # the Sketch pen
 
 
 def user_errors(fn: F) -> F:
@@ -62,15 +64,17 @@ class Handlers:
 
     @user_errors
     def edit(self, image: str | None, mask: str | None, sketch: str | None = None, color: str | None = None,
-             faithfulness: float | None = 0.5, align: bool = True) -> str:
+             faithfulness: float | None = 0.5, align: bool = True, reference: str | None = None,
+             parts: list[str] | None = None) -> str:
         """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
-        transparent or white-on-black strokes; color: RGBA hints), the edited photo out as a PNG
-        of the same size, with the uploaded photo's ICC profile and EXIF."""
+        transparent or white-on-black strokes; color: RGBA hints; reference: a photo whose
+        `parts` to take, then the mask is optional), the edited photo out as a PNG of the same
+        size, with the uploaded photo's ICC profile and EXIF."""
         try:
             result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
-                                       bool(align))
+                                       bool(align), reference, parts or ())
         except ValueError as exc:
-            raise _with_file_names(exc, [image, mask, sketch, color]) from None
+            raise _with_file_names(exc, [image, mask, sketch, color, reference]) from None
         return self.results.save(result.image, "edited")
 
     @user_errors
@@ -91,6 +95,21 @@ class Handlers:
         background, _ = split_editor_value(value)
         region = self.service.face_part(to_rgb(background), label)
         return png_data_url(region_layer(region, MASK_RGBA))
+
+    @user_errors
+    def reference_part(self, value: dict | None, reference: str | None, label: str) -> tuple[str, str, str, str]:
+        """A part of the reference photo (a button label) as the three layers' data URLs
+        (Mask, Sketch, Color) and a status line: which part, how well the faces matched."""
+        background, _ = split_editor_value(value)
+        try:
+            taken = self.service.reference_part(to_rgb(background), reference, label)
+        except ValueError as exc:
+            raise _with_file_names(exc, [reference]) from None
+        sketch = region_layer(taken.sketch, SKETCH_RGBA)
+        color = np.dstack([taken.color, taken.color_mask.astype(np.uint8) * 255])
+        status = " · ".join([f"{taken.note[0].upper()}{taken.note[1:]}: loaded into the Mask, Sketch and Color "
+                             "layers; erase or redraw any of it, then Run", *(f"⚠️ {w}" for w in taken.warnings)])
+        return (png_data_url(region_layer(taken.mask, MASK_RGBA)), png_data_url(sketch), png_data_url(color), status)
 
     @user_errors
     def photo_edges(self, value: dict | None) -> str:

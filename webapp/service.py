@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,11 +22,15 @@ from inpaint.editor import EditInfo
 from inpaint.face import FaceDetectorUnavailable, face_part_mask, load_models
 from inpaint.face.parts import grow_mask, part_margin
 from inpaint.imageio import Source
+from inpaint.inputs import read_reference
+from inpaint.reference import ReferenceLayers
 
 log = logging.getLogger("sketchface.app")
 
 # Button label → inpaint.face part name.
 FACE_PARTS = {"Eyes": "eyes", "Brows": "eyebrows", "Nose": "nose", "Mouth": "mouth", "Face": "face", "Hair": "hair"}
+# Button label → the part taken from a reference photo (inpaint.reference.REFERENCE_PARTS).
+REFERENCE_BUTTONS = {"Mouth": "mouth", "Eyes": "eyes", "Brows": "eyebrows", "Nose": "nose"}
 
 
 @dataclass(frozen=True)
@@ -86,9 +91,11 @@ class Service:
                  self.editor.model_name, detector.name, torch.get_num_threads())
 
     def edit(self, photo: Source, mask: Source | None, sketch: Source | None = None, color: Source | None = None,
-             faithfulness: object = 0.5, align: bool = True) -> ServedEdit:
+             faithfulness: object = 0.5, align: bool = True, reference: Source | None = None,
+             parts: Sequence[str] = ()) -> ServedEdit:
         """One edit on the inputs as they arrived (PIL images or file paths)."""
-        done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), return_info=True)
+        done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), reference=reference,
+                                parts=parts, return_info=True)
         return ServedEdit(done.image, self.status_line(done.info))
 
     def status_line(self, info: EditInfo) -> str:
@@ -100,7 +107,8 @@ class Service:
         parts = ", ".join(f"{name} {ms:.0f}" for name, ms in info.ms.items() if name != "read")
         total = sum(info.ms.values())
         given = [f"{n} {what} px" for n, what in ((info.sketch_pixels, "sketch"), (info.hint_pixels, "colour hint")) if n]
-        line = " · ".join([f"Ran {engine}", where, *given, f"{total:.0f} ms ({parts} ms)"])
+        taken = [info.reference] if info.reference else []
+        line = " · ".join([f"Ran {engine}", where, *taken, *given, f"{total:.0f} ms ({parts} ms)"])
         return " · ".join([line, *(f"⚠️ {w}" for w in info.warnings)])
 
     def face_part(self, photo: np.ndarray, label: str) -> np.ndarray:
@@ -116,6 +124,15 @@ class Service:
         except ValueError as exc:
             raise ValueError(f"{exc}; paint the mask by hand") from None
         return grow_mask(region, part_margin(region))
+
+    def reference_part(self, photo: np.ndarray, reference: Source | None, label: str) -> ReferenceLayers:
+        """The layers a part of the reference photo gives (a button label of REFERENCE_BUTTONS)."""
+        part = REFERENCE_BUTTONS.get(label)
+        if part is None:
+            raise ValueError(f"unknown part {label!r}; choose from {', '.join(REFERENCE_BUTTONS)}")
+        if reference is None:
+            raise ValueError("choose a reference photo first: the face whose part you want")
+        return read_reference(reference, [part], photo, (self.editor.max_side, self.editor.max_pixels))
 
     def photo_edges(self, photo: np.ndarray, mask: np.ndarray) -> EdgesResult:
         """The photo's thin lines inside `mask`, as an RGBA sketch layer (dark, opaque)."""

@@ -1,14 +1,18 @@
 """The page: the editor and its controls, the result, the examples, and the `edit` API endpoint."""
 from __future__ import annotations
 
+import functools
+
 import gradio as gr
+
+from inpaint.reference import REFERENCE_PARTS
 
 from . import client_js, examples, text
 from .config import Settings
-from .guards import Canvas, GuardedBlocks
+from .guards import Canvas, GuardedBlocks, GuardedImage
 from .handlers import Handlers
 from .layers import LAYER_NAMES
-from .service import FACE_PARTS
+from .service import FACE_PARTS, REFERENCE_BUTTONS
 
 ENGINE = "engine"  # one concurrency group for everything that runs the model or the detectors
 
@@ -47,6 +51,13 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                 with gr.Row():
                     part_buttons = [gr.Button(label, size="sm", min_width=64) for label in FACE_PARTS]
                 edges = gr.Button("Start from the photo's edges", size="sm", elem_id="edges")
+                with gr.Accordion("Make it look like this: a part from another photo", open=False):
+                    reference = GuardedImage(label="Reference photo", type="filepath", sources=["upload", "clipboard"],
+                                             height=180, elem_id="reference")
+                    with gr.Row():
+                        reference_buttons = [gr.Button(label, size="sm", min_width=64,
+                                                       elem_id=f"reference-{label.lower()}")
+                                             for label in REFERENCE_BUTTONS]
                 faithfulness = gr.Slider(0, 1, value=0.5, step=0.05, label="Sketch faithfulness",
                                          info="0 = follow the sketch exactly, 1 = loosely")
                 align = gr.Checkbox(value=True, label="Align the face",
@@ -79,6 +90,11 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
             button.click(None, None, draw_on, js=client_js.choose_layer("Mask"), **private)
             (button.click(handlers.face_part, [canvas, button], mask_url, api_visibility="private", **limit)
              .success(None, mask_url, None, js=client_js.draw_into_layers("Mask", activate=False)))
+        for button, label in zip(reference_buttons, REFERENCE_BUTTONS):
+            (button.click(functools.partial(handlers.reference_part, label=label), [canvas, reference],
+                          [*layer_urls, status], api_name=f"reference_{label.lower()}", api_visibility="undocumented",
+                          **limit)
+             .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
         edges.click(None, None, draw_on, js=client_js.choose_layer("Sketch"), **private)
         (edges.click(handlers.photo_edges, canvas, sketch_url, api_name="photo_edges",
                      api_visibility="undocumented", **limit)
@@ -89,10 +105,13 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         # The plain-image API: files in, PNG out (the UI's Run above takes the editor's value).
         with gr.Group(visible=False):
             api_inputs = [gr.File(label=name) for name in ("image", "mask", "sketch", "color")]
-            api_inputs += [gr.Number(0.5, label="faithfulness"), gr.Checkbox(True, label="align")]
+            api_inputs += [gr.Number(0.5, label="faithfulness"), gr.Checkbox(True, label="align"),
+                           gr.File(label="reference"), gr.CheckboxGroup(list(REFERENCE_PARTS), label="parts")]
             api_output = gr.Image(type="filepath", format="png", label="edited")
         gr.on([], handlers.edit, api_inputs, api_output, api_name="edit", **limit,
               api_description="Redraw the masked region of a photo. image, mask (white or opaque = redraw), "
                               "optional sketch and color layers (alpha > 127 = stroke / hint), all the photo's "
-                              "size; faithfulness 0–1; align. Returns the edited photo, PNG, same size.")
+                              "size; faithfulness 0–1; align; optional reference photo and the parts to take "
+                              "from it (mouth, nose, eyes, eyebrows; the mask is optional then). Returns the "
+                              "edited photo, PNG, same size.")
     return demo
