@@ -96,6 +96,24 @@ def test_edit_returns_the_photo_redrawn_only_inside_the_mask(client, files, app_
     assert "Running on local URL:  http://127.0.0.1:" in app_server.log.read_text()  # loopback by default
 
 
+def test_edit_with_a_reference_and_no_mask_redraws_only_around_that_part(client, tmp_path):
+    """The API as the README shows it: the astronaut, a mirrored copy as the reference, the
+    mouth taken; no mask, sketch or colour given. Only pixels near her mouth change; a client
+    that sends the six inputs `edit` had before keeps its old behaviour (tests/test_app_limits.py)."""
+    from gradio_client import handle_file
+
+    photo = np.asarray(Image.open(ROOT / "webapp" / "examples" / "astronaut.png").convert("RGB"))
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(np.ascontiguousarray(photo[:, ::-1])).save(tmp_path / "mirrored.png")
+    out = np.asarray(Image.open(client.predict(handle_file(tmp_path / "photo.png"), None, None, None, 0.5, True,
+                                               handle_file(tmp_path / "mirrored.png"), ["mouth"],
+                                               api_name="/edit")).convert("RGB"))
+    changed = (out != photo).any(axis=-1)
+    ys, xs = np.nonzero(changed)
+    assert changed.sum() > 500  # the lips span about x 196–249, y 135–160
+    assert 170 < xs.min() and xs.max() < 280 and 110 < ys.min() and ys.max() < 190
+
+
 @pytest.mark.parametrize("image, mask, kwargs, message", [
     ("text", "mask", {}, "not an image"),
     ("photo", "empty", {}, "The mask is empty"),

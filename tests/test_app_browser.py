@@ -70,6 +70,7 @@ LAYER = """
           centre: marked ? [sx / marked, sy / marked] : null};
 }
 """
+EDITOR_BUILT = "() => window.editor && window.editor.layer_manager && window.editor.layer_manager.layers.length === 3"
 # The photo is in: the canvas has taken its size and the three layers are there.
 READY = ("(width) => window.editor && window.editor.layer_manager && window.editor.width === width"
          " && window.editor.layer_manager.layers.length === 3")
@@ -106,6 +107,8 @@ def open_app(browser, url: str, width: int = 1280, height: int = 1100):
     page.set_default_timeout(60_000)
     page.goto(url)
     page.wait_for_selector("#canvas")
+    # The editor has built its layers: an upload before this can be dropped (seen under load).
+    page.wait_for_function(EDITOR_BUILT)
     return page
 
 
@@ -261,3 +264,49 @@ def test_docs_screenshot(browser, app_server):  # noqa: F811
     page.close()
     image = Image.open(out).convert("RGB")
     image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(out, optimize=True)
+
+
+def test_a_part_from_a_reference_photo(browser, app_server, big_photo, tmp_path):  # noqa: F811
+    """Choose a reference, click its Mouth: Mask, Sketch and Color are filled in place; erase a
+    stroke of the lines as a person would, and run."""
+    from skimage import data
+
+    reference = tmp_path / "reference.png"
+    copy = data.astronaut()[:, ::-1].astype(np.float32) * (1.0, 0.8, 0.9)  # mirrored, redder lips
+    Image.fromarray(np.clip(copy, 0, 255).astype(np.uint8)).save(reference)
+    page = open_app(browser, app_server.url)
+    page.set_input_files("#canvas input[type=file]", str(big_photo))
+    page.wait_for_function(READY, arg=SIDE)
+    page.get_by_text("Make it look like this").click()
+    page.set_input_files("#reference input[type=file]", str(reference))
+    page.wait_for_selector("#reference img")
+    page.click("#reference-mouth")
+    mask, sketch, color = (wait_for_layer(page, i, above) for i, above in ((0, 500), (1, 30), (2, 30)))
+    mouth = np.array([222, 148]) * SCALE
+    for drawn in (mask, sketch, color):
+        assert np.hypot(*(np.array(drawn["centre"]) - mouth)) < 15 * SCALE, drawn
+    page.wait_for_function("() => document.querySelector('#status').innerText.includes('from the reference')")
+    assert "landmarks fit within" in page.inner_text("#status")
+
+    # Erase across the middle of the lines on the Sketch layer.
+    page.locator("#draw-on label", has_text="Sketch").click()
+    page.click("#canvas button[aria-label='Erase']")
+    cx, cy = sketch["centre"]
+    across = [(cx - 15, cy), (cx + 15, cy)]  # one short stroke through the lines' middle
+    for _ in range(4):  # as with the pen, a stroke drawn while a tool switches can be dropped: draw it again
+        stroke(page, across)
+        page.wait_for_timeout(1000)
+        if layer(page, 1)["marked"] < sketch["marked"]:
+            break
+    after = layer(page, 1)
+    assert 0 < after["marked"] < sketch["marked"], (sketch, after)
+    assert layer(page, 0)["marked"] == mask["marked"]  # the eraser worked on Sketch only
+
+    photo = np.asarray(Image.open(big_photo).convert("RGB"))
+    result = run_and_download(page, lambda: page.click("#run"))
+    changed = (result != photo).any(axis=-1)
+    ys, xs = np.nonzero(changed)
+    assert ys.size and np.hypot(xs.mean() - mouth[0], ys.mean() - mouth[1]) < 15 * SCALE
+    if not FALLBACK:
+        assert re.search(r"· \d+ sketch px · \d+ colour hint px ·", page.inner_text("#status"))
+    page.close()

@@ -15,6 +15,11 @@ from conftest import running_app
 from webapp.loadtest import GradioApi, flat_png
 
 CANVAS_LIMIT = "the limit is 4096 px on a side and 50 MP"
+AFTER_CANVAS = {"run_canvas": [0.5, True], "face_part": ["Mouth"], "reference_": [None]}  # inputs after the canvas, by name
+
+
+def after_canvas(name: str) -> list:
+    return next((rest for prefix, rest in AFTER_CANVAS.items() if name.startswith(prefix)), [])
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +51,16 @@ def rss_mb(pid: int, key: str = "VmRSS") -> float:
     raise KeyError(key)
 
 
-def test_every_page_endpoint_with_images_refuses_a_bomb_by_its_header(server, bombs):
+@pytest.fixture(scope="module")
+def small(tmp_path_factory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("small")
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:40, 20:40] = 255
+    Image.fromarray(mask).save(folder / "mask.png")
+    return {"photo": flat_png(folder / "photo.png", 64, 64), "mask": folder / "mask.png"}
+
+
+def test_every_page_endpoint_with_images_refuses_a_bomb_by_its_header(server, bombs, small):
     """The 12000² and 30000² PNGs as background, three layers and composite, sent to every
     endpoint that takes the editor's value (the "private" face-part buttons included: a
     client calls them as easily as the page), and as the photo of the `edit` API: one plain
@@ -57,14 +71,18 @@ def test_every_page_endpoint_with_images_refuses_a_bomb_by_its_header(server, bo
     takes_canvas = sorted(name for name, inputs in endpoints.items() if canvas_id in inputs)
     assert {"run_canvas", "photo_edges", "face_part"} <= set(takes_canvas)
     assert len([n for n in takes_canvas if n.startswith("face_part")]) == 6  # one per part button
-    extra = {"run_canvas": [0.5, True]}
+    assert {"reference_mouth", "reference_eyes", "reference_brows", "reference_nose"} <= set(takes_canvas)
+    photo, mask = api.upload(small["photo"]), api.upload(small["mask"])
     for size, path in bombs.items():
         bomb = api.upload(path)
         value = {"background": bomb, "layers": [bomb, bomb, bomb], "composite": bomb}
-        for name in [*takes_canvas, "edit"]:
-            data = [bomb, bomb, None, None, 0.5, True] if name == "edit" else [value, *extra.get(name, [])]
-            if name.startswith("face_part"):
-                data = [value, "Mouth"]
+        calls = [(name, [value, *after_canvas(name)]) for name in takes_canvas]
+        calls += [(name, [value, bomb]) for name in takes_canvas if name.startswith("reference_")]
+        calls += [(name, [{"background": photo, "layers": []}, bomb]) for name in takes_canvas
+                  if name.startswith("reference_")]  # a fine photo, the reference the bomb
+        calls += [("edit", [bomb, bomb, None, None, 0.5, True]),
+                  ("edit", [photo, mask, None, None, 0.5, True, bomb, ["mouth"]])]
+        for name, data in calls:
             open(f"/proc/{server.pid}/clear_refs", "w").write("5")  # the peak starts again from now
             before = rss_mb(server.pid)
             event, message = api.call(name, data)
@@ -74,10 +92,19 @@ def test_every_page_endpoint_with_images_refuses_a_bomb_by_its_header(server, bo
     assert "Traceback" not in server.log.read_text()
 
 
-def test_client_mistakes_get_a_plain_message_not_an_empty_error(server):
+def test_client_mistakes_get_a_plain_message_not_an_empty_error(server, small):
     api = Api(server.url)
     never_uploaded = {"path": "/etc/hostname", "meta": {"_type": "gradio.FileData"}}
+    photo, mask = api.upload(small["photo"]), api.upload(small["mask"])
+    canvas = {"background": photo, "layers": []}
     cases = [
+        ("edit", [photo, mask, None, None, 0.5, True, never_uploaded, ["mouth"]], "not one uploaded to this app"),
+        ("edit", [photo, None, None, None, 0.5, True, None, ["mouth"]], "no reference photo was given"),
+        ("edit", [photo, mask, None, None, 0.5, True, photo, []], "no part to take from it"),
+        ("edit", [photo, mask, None, None, 0.5, True, photo, ["ears"]], "not in the list of choices"),
+        ("reference_mouth", [None, None], "Upload a photo first"),
+        ("reference_mouth", [canvas, None], "Choose a reference photo first"),
+        ("reference_nose", [canvas, photo], "No face found in the photo"),  # a flat grey photo
         ("edit", [never_uploaded, never_uploaded, None, None, 0.5, True], "not one uploaded to this app"),
         ("run_canvas", [{"background": never_uploaded, "layers": []}, 0.5, True], "not one uploaded to this app"),
         ("run_canvas", [[1, 2], 0.5, True], "do not fit this endpoint"),

@@ -66,9 +66,20 @@ class GuardedImage(gr.Image):
 
 
 class GuardedBlocks(gr.Blocks):
-    """gr.Blocks whose input preprocessing answers a client's mistake with a plain message."""
+    """gr.Blocks whose input preprocessing answers a client's mistake with a plain message.
+
+    `optional_tail` names public endpoints whose last inputs a client may leave out (each then
+    takes its component's default): the `edit` API grew `reference` and `parts`, and a client
+    written for its six inputs keeps working."""
+
+    def __init__(self, *args, optional_tail: dict[str, int] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optional_tail = dict(optional_tail or {})
 
     async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
+        missing = len(block_fn.inputs) - len(inputs)
+        if 0 < missing <= self.optional_tail.get(block_fn.api_name, 0):
+            inputs = [*inputs, *(block.value for block in block_fn.inputs[len(inputs):])]
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error as exc:  # a component refused the value (a Radio choice that is not one): the client's doing

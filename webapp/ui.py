@@ -32,7 +32,8 @@ def brush_for(layer: str) -> dict:
 
 def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
     limit = {"concurrency_id": ENGINE, "concurrency_limit": settings.concurrency}
-    with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600)) as demo:
+    # `edit` took six inputs before `reference` and `parts`: a client may still send six.
+    with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600), optional_tail={"edit": 2}) as demo:
         gr.Markdown(text.INTRO)
         if handlers.service.warning:
             gr.Markdown(f"⚠️ **Classical fallback in use.** {handlers.service.warning}", elem_id="fallback-warning")
@@ -55,7 +56,7 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                     reference = GuardedImage(label="Reference photo", type="filepath", sources=["upload", "clipboard"],
                                              height=180, elem_id="reference")
                     with gr.Row():
-                        reference_buttons = [gr.Button(label, size="sm", min_width=64,
+                        reference_buttons = [gr.Button(f"Take its {label.lower()}", size="sm", min_width=64,
                                                        elem_id=f"reference-{label.lower()}")
                                              for label in REFERENCE_BUTTONS]
                 faithfulness = gr.Slider(0, 1, value=0.5, step=0.05, label="Sketch faithfulness",
