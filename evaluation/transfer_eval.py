@@ -24,11 +24,13 @@ from pathlib import Path
 import numpy as np
 
 from . import quality
-from .transfer import PARTS, colour_dabs, colour_move, lip_colour, reference_case, telea_fill, transfer_scores
+from .transfer import (PARTS, colour_dabs, colour_move, fit_errors, lip_colour, reference_case, telea_fill,
+                       transfer_scores)
 
 GREEN = np.array([40.0, 170.0, 70.0])
 MEASURES = ("f1", "sharpness", "structure", "ink", "colour")
 PROTOCOL = 2  # 1: one joint fit, hole = A's part grown, lines warped from B's whole-photo HED (before 2026-12-05)
+FIT_PARTS = ("eyes", "eyebrows")  # the parts fitted per group (one fit per eye, per brow) or jointly
 REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
 
 
@@ -66,8 +68,11 @@ def run(editor, faces, seed: int = 0) -> dict:
     keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES)) for m in MEASURES]
     rows = {part: {key: [] for key in keys} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
+    fits = {part: [] for part in FIT_PARTS}
     network_editor = editor.with_options(follow_hints=False)  # the colour moves of the network alone
-    for (image_a, _, _), (image_b, lm_b, _) in zip(faces[0::2], faces[1::2]):
+    for (image_a, lm_a, _), (image_b, lm_b, _) in zip(faces[0::2], faces[1::2]):
+        for part in FIT_PARTS:
+            fits[part].append(fit_errors(lm_a, lm_b, part))
         for part in PARTS:
             case = reference_case(image_a, image_b, part)
             edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True)
@@ -88,6 +93,8 @@ def run(editor, faces, seed: int = 0) -> dict:
     for part in PARTS:
         summary[part]["f1_of_ceiling"] = summary[part]["f1"] / max(summary[part]["ceiling_f1"], 1e-9)
     summary["colour"] = {name: quality.nanmean(v) for name, v in colours.items()}
+    summary["fit"] = {part: {k: quality.nanmean([f[k] for f in found]) for k in found[0]}
+                      for part, found in fits.items() if found}
     return {"pairs": len(faces) // 2, "summary": summary, "samples": {"parts": rows, "colour": colours}}
 
 
@@ -115,6 +122,10 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
     lines += ["", f"Colour transfer (fraction of the way to the hint): lip {c['lip']:.2f}, green {c['green']:.2f}"
                   f" (the network alone, without the editor's hint step: lip {c.get('lip_network', float('nan')):.2f},"
                   f" green {c.get('green_network', float('nan')):.2f})."]
+    for part, f in s.get("fit", {}).items():
+        lines.append(f"Fit of the {part}, % of A's eye distance, one fit per {part[:-1] if part == 'eyes' else 'brow'} / "
+                     f"one joint fit: in sample {f['per_group_rms']:.1f} / {f['joint_rms']:.1f}, "
+                     f"each landmark held out {f['per_group_held_out']:.1f} / {f['joint_held_out']:.1f}.")
     path.write_text("\n".join(lines) + "\n")
 
 
