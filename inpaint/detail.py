@@ -29,6 +29,7 @@ SHRINK_FROM_SIGMA = 6.0  # wider blurs run on a shrunk copy (see `smooth`)
 MIN_UPSCALE = 1.3  # below this the fill already has the photo's resolution: no detail step
 NETWORK_BLUR = 2.0  # frame px: the finest detail of the network's fills (see `detail_scale`)
 CANDIDATES = 12  # patch sources considered per tile (the spatially nearest)
+STRUCTURE_ENERGY = 3.0  # patches with more high-band energy than this × the ring's median hold an edge: not sources
 
 
 def high_band(image: np.ndarray, sigma: float) -> np.ndarray:
@@ -115,6 +116,12 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     if cy.size < 4:
         return fill
     cy, cx = cy * 2, cx * 2
+    # texture, not structure: a patch holding an edge (an eye's lid, a lip's outline, a
+    # nostril near a nose hole) would draw that edge where the model drew none
+    energy = cv2.boxFilter((source ** 2).sum(2), -1, (tile, tile))[cy, cx]
+    keep = energy <= STRUCTURE_ENERGY * np.median(energy)
+    if keep.sum() >= 4:
+        cy, cx = cy[keep], cx[keep]
     # the tiles: a grid of stride `half` from the hole's corner, those that touch the hole
     # (box sums of an integral image), in coordinates padded by one tile so none is clipped
     pad = tile

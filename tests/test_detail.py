@@ -41,6 +41,23 @@ def test_a_smooth_cheek_stays_smooth():
     assert np.abs(detailed - fill).max() < 1.5  # no detail invented where the photo has none
 
 
+def test_edges_around_the_hole_are_not_copied_in_as_texture():
+    """Grain everywhere and three dark lines just outside the hole (a lid, a lip's outline):
+    the hole gets the grain back, not pieces of the lines."""
+    photo, hole = _textured(), _hole()
+    lines = photo.copy()
+    for y in (78, 166, 172):  # 14–20 px beyond the hole's top and bottom
+        cv2.line(lines, (60, y), (180, y), (20, 20, 20), 3)
+    smooth = cv2.GaussianBlur(photo.astype(np.float32), (0, 0), 3)
+    plain = add_detail(smooth, photo, hole, upscale=4.0, rng=np.random.default_rng(0))
+    with_lines = add_detail(smooth, lines, hole, upscale=4.0, rng=np.random.default_rng(0))
+    inside = cv2.erode(hole.astype(np.uint8), np.ones((9, 9), np.uint8)).astype(bool)
+    grain, added = (np.abs(d - smooth)[inside].max() for d in (plain, with_lines))
+    assert added < 1.5 * grain  # a copied line would add ~100 grey levels
+    after = quality.sharpness(np.clip(with_lines, 0, 255).astype(np.uint8), photo, hole)
+    assert 0.6 < after < 1.3
+
+
 def test_no_detail_step_when_the_fill_is_not_scaled_up():
     photo, hole = _textured(), _hole()
     fill = photo.astype(np.float32) * 0.5

@@ -149,3 +149,17 @@ def test_structure_loss_charges_ink_and_blur_but_not_the_truth():
     assert structure_loss(inked, truth, hole, weight) > 0.05
     assert structure_loss(blurred, truth, hole, weight) > 0.01
     assert structure_loss(inked, truth, hole, torch.zeros(1)).item() == 0.0  # no sample with a truth
+
+
+def test_structure_loss_per_colour_channel_charges_a_hue_the_grey_one_misses():
+    """The same grey edge in red and in green: identical on grey, a different part in colour."""
+    from train.losses import structure_loss
+
+    hole = torch.ones(1, 1, 32, 32)
+    red = torch.zeros(1, 3, 32, 32)
+    red[:, 0, 16:, :] = 0.8  # a red lower half
+    green = red[:, [1, 0, 2]]  # the same edge, green
+    weight = torch.ones(1)
+    assert structure_loss(green, red, hole, weight).item() == pytest.approx(0.0, abs=1e-6)
+    assert structure_loss(green, red, hole, weight, colour=True) > 0.1
+    assert structure_loss(red, red, hole, weight, colour=True).item() == pytest.approx(0.0, abs=1e-6)

@@ -73,6 +73,7 @@ class LossSection:
     r1_every: int = 4  # lazy R1: every N steps, weight scaled by N
     disc_width: float = 0.5
     structure: float = 0.0  # 1 − local SSIM against the truth in the hole (train.losses.structure_loss)
+    structure_colour: bool = False  # that SSIM per RGB channel, not on grey (grey leaves the hole's hue free)
     follow: float = 0.0  # mismatched samples: weight of the step-edges-on-the-lines term (train.losses.line_following)
     follow_oracle: bool = False  # the line term on every sketched sample, not only the mismatched ones
     inked_fakes: float = 0.0  # weight of real images with their sketch painted on as ink, shown as fakes (train.adversarial)

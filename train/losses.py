@@ -153,13 +153,15 @@ def line_following(comp: torch.Tensor, sketch: torch.Tensor, hole: torch.Tensor,
 
 
 def structure_loss(comp: torch.Tensor, image: torch.Tensor, hole: torch.Tensor, weight: torch.Tensor,
-                   window: int = 7) -> torch.Tensor:
-    """1 − local SSIM (grey, `window`-px box, Wang et al.'s constants) of the composite against
-    the truth, averaged over the hole's pixels and then over the samples by `weight` (B).
+                   window: int = 7, colour: bool = False) -> torch.Tensor:
+    """1 − local SSIM (grey, or with `colour` per RGB channel; `window`-px box, Wang et al.'s
+    constants) of the composite against the truth, averaged over the hole's pixels (and
+    channels) and then over the samples by `weight` (B). On grey alone the hue in the hole is
+    free: fills drifted green where the truth has a mouth (ink arms h–l).
     A line drawn darker or sharper than the truth's edge lowers the contrast and structure
     factors, so unlike an edge-tuned VGG it does not pay for ink; unlike L1 it does not pay
     for a blur that keeps the mean."""
-    a, b = (x.float().mean(1, keepdim=True) * 0.5 + 0.5 for x in (comp, image))
+    a, b = (x.float() * 0.5 + 0.5 if colour else x.float().mean(1, keepdim=True) * 0.5 + 0.5 for x in (comp, image))
     def box(x: torch.Tensor) -> torch.Tensor:
         return F.avg_pool2d(x, window, stride=1, padding=window // 2, count_include_pad=False)
     mu_a, mu_b = box(a), box(b)
@@ -168,7 +170,7 @@ def structure_loss(comp: torch.Tensor, image: torch.Tensor, hole: torch.Tensor, 
     c1, c2 = 0.01 ** 2, 0.03 ** 2
     ssim = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
     region = hole.float()
-    per_sample = ((1 - ssim) * region).flatten(1).sum(1) / region.flatten(1).sum(1).clamp_min(1)
+    per_sample = ((1 - ssim).mean(1, keepdim=True) * region).flatten(1).sum(1) / region.flatten(1).sum(1).clamp_min(1)
     weight = weight.float()
     return (per_sample * weight).sum() / weight.sum().clamp_min(1e-6)
 

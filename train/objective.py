@@ -30,7 +30,7 @@ def generator_objective(
     if "perceptual" in terms:
         total = total + w.perceptual * terms["perceptual"] + w.style * terms["style"]
     if w.structure > 0:
-        terms["structure"] = structure_loss(comp, image, hole, truth)
+        terms["structure"] = structure_loss(comp, image, hole, truth, colour=w.structure_colour)
         total = total + w.structure * terms["structure"]
     if w.follow > 0:
         asked = torch.ones_like(truth) if w.follow_oracle else batch["mismatched"]
