@@ -12,6 +12,7 @@ endpoint the page registers, with any payload, not only the page.
 """
 from __future__ import annotations
 
+import copy
 import logging
 
 import gradio as gr
@@ -79,7 +80,7 @@ class GuardedBlocks(gr.Blocks):
     async def preprocess_data(self, block_fn, inputs, state, explicit_call: bool = False):
         missing = len(block_fn.inputs) - len(inputs)
         if 0 < missing <= self.optional_tail.get(block_fn.api_name, 0):
-            inputs = [*inputs, *(block.value for block in block_fn.inputs[len(inputs):])]
+            inputs = [*inputs, *(copy.deepcopy(block.value) for block in block_fn.inputs[len(inputs):])]
         try:
             return await super().preprocess_data(block_fn, inputs, state, explicit_call)
         except gr.Error as exc:  # a component refused the value (a Radio choice that is not one): the client's doing

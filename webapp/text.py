@@ -15,7 +15,7 @@ HOW_TO = """
 4. **Color** *(optional)* — on *Draw on: Color*, dab a colour where it should go (lips, eyes,
    hair).
    *Or make it look like another photo*: open **Make it look like this**, choose a reference
-   photo of a face and click **Mouth**, **Eyes**, **Brows** or **Nose**: that part's mask, its
+   photo of a face and click **Take its mouth** (eyes, brows, nose): that part's mask, its
    lines and colour dabs are drawn into the three layers, matched to this face, to erase or
    redraw as you like.
 5. **Run.** Drag the slider to compare before and after; download the PNG.
