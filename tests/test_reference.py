@@ -1,9 +1,12 @@
 """A part from a reference photo: the layers it gives, the edit through it, and bad input.
 
 On scikit-image's public-domain astronaut and a mirrored, recoloured, smaller copy of her."""
+from pathlib import Path
+
 import cv2
 import numpy as np
 import pytest
+from PIL import Image
 from skimage.data import astronaut
 
 from inpaint import Editor
@@ -104,3 +107,13 @@ def test_a_faceless_photo_is_named_as_the_photo(pair):
     _, copy = pair
     with pytest.raises(ValueError, match="no face found in the photo"):
         Editor.telea(256).edit(np.full((300, 300, 3), 90, np.uint8), reference=copy, parts=["mouth"])
+
+
+def test_the_readme_reference_figure_is_made_from_the_astronaut_alone(tmp_path):
+    """examples/reference_figure.py, as the README's figure is made: two rows of six panels."""
+    import runpy
+
+    figure = runpy.run_path(str(Path(__file__).resolve().parent.parent / "examples" / "reference_figure.py"))
+    assert figure["main"](["--out", str(tmp_path / "reference.png")]) == 0
+    width, height = Image.open(tmp_path / "reference.png").size
+    assert (width, height) == (6 * 260, 2 * 282)
