@@ -142,7 +142,7 @@ def fit_errors(landmarks_a: np.ndarray, landmarks_b: np.ndarray, part: str) -> d
     jointly, in % of A's eye distance: in-sample RMS, and leave-one-out RMS (each point
     predicted by the fit of the others of its fit; a fit with more freedom always scores lower
     in sample, so the held-out error is the fair comparison)."""
-    from inpaint.frame import fit_similarity, key_points
+    from inpaint.frame import apply_affine, fit_similarity, key_points
 
     left, right, _ = key_points(landmarks_a)
     scale = 100.0 / float(np.linalg.norm(right - left))
@@ -151,12 +151,11 @@ def fit_errors(landmarks_a: np.ndarray, landmarks_b: np.ndarray, part: str) -> d
         inside, held_out = [], []
         for fit in fit_part(landmarks_a, landmarks_b, part, joint=joint):
             src, dst = landmarks_b[fit.points], landmarks_a[fit.points]
-            moved = src @ fit.matrix[:, :2].T + fit.matrix[:, 2]
-            inside += list(((moved - dst) ** 2).sum(1))
+            inside += [fit.residual ** 2] * len(src)  # the fit's RMS, per point
             for k in range(len(src)):
                 keep = np.arange(len(src)) != k
                 matrix = fit_similarity(src[keep], dst[keep])
-                held_out.append(float(((src[k] @ matrix[:, :2].T + matrix[:, 2] - dst[k]) ** 2).sum()))
+                held_out.append(float(((apply_affine(matrix, src[k:k + 1]) - dst[k]) ** 2).sum()))
         name = "joint" if joint else "per_group"
         out[f"{name}_rms"] = scale * float(np.sqrt(np.mean(inside)))
         out[f"{name}_held_out"] = scale * float(np.sqrt(np.mean(held_out)))

@@ -26,7 +26,7 @@ sys.path.insert(0, str(HERE))
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
 from inpaint.reference import reference_layers  # noqa: E402
-from transfer_figure import EXAMPLES, other_face  # noqa: E402
+from transfer_figure import EXAMPLES, other_face, save_figure  # noqa: E402
 
 CHOICES = (("mouth",), ("eyes",), ("eyebrows",), ("mouth", "eyes", "eyebrows", "nose"))
 SIDE = 256  # each panel, px
@@ -82,9 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         top.append(titled(result[box], name))
         bottom.append(titled(layers_view(photo, reference_layers(photo, reference, list(parts))), "layers loaded"))
     grid = np.vstack([np.hstack(top), np.hstack(bottom)])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(args.out, optimize=True)
-    print(f"wrote {args.out} ({grid.shape[1]}×{grid.shape[0]})")
+    save_figure(grid, args.out)
     return 0
 
 

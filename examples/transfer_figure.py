@@ -66,6 +66,12 @@ def panel(image: np.ndarray, box: tuple[slice, slice], title: str, scores: str =
     return np.pad(out, ((2, 2), (2, 2), (0, 0)), constant_values=255)
 
 
+def save_figure(grid: np.ndarray, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(grid).save(out, optimize=True)
+    print(f"wrote {out} ({grid.shape[1]}×{grid.shape[0]})")
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", action="append", required=True, help="a model (repeat for several)")
@@ -101,9 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(np.hstack([np.pad(c, ((0, height - c.shape[0]), (0, 0), (0, 0)), constant_values=255) for c in cells]))
     width = max(r.shape[1] for r in rows)
     grid = np.vstack([np.pad(r, ((0, 0), (0, width - r.shape[1]), (0, 0)), constant_values=255) for r in rows])
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(grid).save(args.out, optimize=True)
-    print(f"wrote {args.out} ({grid.shape[1]}×{grid.shape[0]})")
+    save_figure(grid, args.out)
     return 0
 
 

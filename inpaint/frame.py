@@ -73,6 +73,11 @@ def key_points(landmarks: np.ndarray) -> np.ndarray:
     return np.stack([landmarks[EYE_LEFT].mean(0), landmarks[EYE_RIGHT].mean(0), landmarks[MOUTH].mean(0)])
 
 
+def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """N×2 points (x, y) moved by a 2×3 affine matrix."""
+    return np.asarray(points) @ matrix[:, :2].T + matrix[:, 2]
+
+
 def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
     """The 2×3 similarity (rotation, uniform scale, shift) that maps the points `src` onto
     `dst` with the least squared error, in closed form (with z = x + iy it is z ↦ a z + t)."""

@@ -15,7 +15,7 @@ import numpy as np
 
 from .face import FaceDetectorUnavailable
 from .face.detect import MIN_IMAGE_SIDE, Face, detect_faces, grey_image
-from .frame import Frame, crop_frame, face_frame, full_frame, mask_box
+from .frame import Frame, apply_affine, crop_frame, face_frame, full_frame, mask_box
 
 log = logging.getLogger("inpaint")
 
@@ -43,10 +43,10 @@ def mask_shape(hole: np.ndarray) -> MaskShape:
 
 def _in_face(face: Face, frame: Frame, points: np.ndarray) -> int:
     """How many points fall inside the hull of the face's jaw and brows."""
-    hull = cv2.convexHull(np.rint(face.landmarks[:27] @ frame.matrix[:, :2].T + frame.matrix[:, 2]).astype(np.int32))
+    hull = cv2.convexHull(np.rint(apply_affine(frame.matrix, face.landmarks[:27])).astype(np.int32))
     raster = np.zeros((frame.size, frame.size), np.uint8)
     cv2.fillConvexPoly(raster, hull, 1)
-    uv = np.rint(points @ frame.matrix[:, :2].T + frame.matrix[:, 2]).astype(np.int64)
+    uv = np.rint(apply_affine(frame.matrix, points)).astype(np.int64)
     ok = np.all((uv >= 0) & (uv < frame.size), axis=1)
     return int(raster[uv[ok, 1], uv[ok, 0]].sum())
 

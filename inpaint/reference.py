@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .face.parts import draw_parts, grow_mask, part_margin
-from .frame import fit_similarity, key_points
+from .frame import apply_affine, fit_similarity, key_points
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS: dict[str, tuple[slice, ...]] = {
@@ -59,7 +59,7 @@ def fit_part(photo_landmarks: np.ndarray, reference_landmarks: np.ndarray, part:
     for points in groups:
         src, dst = reference_landmarks[points], photo_landmarks[points]
         matrix = fit_similarity(src, dst)
-        moved = src @ matrix[:, :2].T + matrix[:, 2]
+        moved = apply_affine(matrix, src)
         fits.append(PartFit(points, matrix, float(np.sqrt(((moved - dst) ** 2).sum(1).mean()))))
     return fits
 
@@ -158,7 +158,7 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
             residual = max(residual, fit.residual)
             ys, xs = np.nonzero(region)
             x0, x1, y0, y1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
-            corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64) @ fit.matrix[:, :2].T + fit.matrix[:, 2]
+            corners = apply_affine(fit.matrix, np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]], np.float64))
             pad = 2 * radius + 2
             box = (int(max(0, np.floor(corners[:, 0].min()) - pad)), int(max(0, np.floor(corners[:, 1].min()) - pad)),
                    int(min(shape[1], np.ceil(corners[:, 0].max()) + pad)), int(min(shape[0], np.ceil(corners[:, 1].max()) + pad)))

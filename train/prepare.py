@@ -45,7 +45,7 @@ def aligned_face(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | 
     FaceDetectorUnavailable without dlib."""
     from inpaint.face import detect_faces, face_frame, grey_image
     from inpaint.face.detect import MIN_IMAGE_SIDE
-    from inpaint.frame import to_frame
+    from inpaint.frame import apply_affine, to_frame
 
     if min(rgb.shape[:2]) < MIN_IMAGE_SIDE:
         return None
@@ -53,7 +53,7 @@ def aligned_face(rgb: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray] | 
     if not faces:
         return None
     frame = face_frame(faces[0].landmarks, size)
-    landmarks = faces[0].landmarks @ frame.matrix[:, :2].T + frame.matrix[:, 2]
+    landmarks = apply_affine(frame.matrix, faces[0].landmarks)
     return to_frame(rgb, frame), landmarks.astype(np.float32)
 
 

@@ -28,6 +28,7 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from ..frame import apply_affine
 from ..landmarks import EYE_LEFT, EYE_RIGHT
 
 MIN_IMAGE_SIDE = 64  # smaller photos are not searched at all
@@ -200,7 +201,7 @@ def fit_landmarks(grey: np.ndarray, box: BoxT, score: float = 0.0) -> Face:
         turn = cv2.getRotationMatrix2D(center, roll, 1.0)  # makes the eye line level
         level = cv2.warpAffine(crop, turn, crop.shape[::-1], flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         points = _predict(level, crop_box)
-        points = points @ cv2.invertAffineTransform(turn)[:, :2].T + cv2.invertAffineTransform(turn)[:, 2]
+        points = apply_affine(cv2.invertAffineTransform(turn), points)
     points = (points + 0.5) / f - 0.5 + origin
     return Face(tuple(float(v) for v in box), points, score)
 

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..imageio import ImageLike, to_rgb
-from ..frame import CANONICAL, fit_similarity, key_points
+from ..frame import CANONICAL, apply_affine, fit_similarity, key_points
 from ..landmarks import BROWS, BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, JAW, NOSE, OUTER_LIPS
 from .detect import MIN_IMAGE_SIDE, detect_faces, grey_image
 
@@ -42,13 +42,9 @@ def _line(canvas: np.ndarray, points: np.ndarray, thickness: float) -> None:
     cv2.polylines(canvas, [poly], False, 1, max(1, round(thickness)), cv2.LINE_8, SHIFT)
 
 
-def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return np.asarray(points, np.float64) @ matrix[:, :2].T + matrix[:, 2]
-
-
 def _face_outline(lm: np.ndarray, to_canon: np.ndarray, to_photo: np.ndarray) -> np.ndarray:
     """Jaw, brows, and the brows moved up to the estimated hairline."""
-    forehead = _apply(to_photo, _apply(to_canon, lm[BROWS]) - (0.0, FOREHEAD))
+    forehead = apply_affine(to_photo, apply_affine(to_canon, lm[BROWS]) - (0.0, FOREHEAD))
     return np.concatenate([lm[:27], forehead])
 
 
@@ -61,7 +57,7 @@ def _hair_outline(to_photo: np.ndarray) -> np.ndarray:
     arc = np.c_[cx + ax * np.cos(t), cy + ay * np.sin(t)]
     arc = arc[arc[:, 1] <= eye_line]
     arc = arc[np.argsort(np.arctan2(arc[:, 1] - cy, arc[:, 0] - cx))]
-    return _apply(to_photo, arc)
+    return apply_affine(to_photo, arc)
 
 
 def draw_parts(landmarks: np.ndarray, shape: tuple[int, int], parts: list[str]) -> np.ndarray:
