@@ -9,7 +9,9 @@ grown, the sketch B's thin HED lines of the part and a dozen dabs of its colours
 eye), at faithfulness 0 with `align=True`, as the app and the CLI would. Scored (`evaluation.transfer.transfer_scores`:
 edge F1 against the given lines, sharpness, structure against B's real part, ink) beside
 three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
-(ignores the lines) and A's own face unedited (ignores them too). Colour: a dozen dabs of B's lip
+(ignores the lines) and A's own face unedited (ignores them too). Beside it, the same edit with A
+as its own reference (its own part's lines and colours, the training's case): how close the fill
+comes to the part when the lines are exactly right, which bounds what better lines could do. Colour: a dozen dabs of B's lip
 colour, and of green, inside A's mouth hole, edited with and without the dabs.
 Writes DIR/transfer.json, DIR/transfer.md and DIR/transfer.png (`--baseline OLD_DIR` adds
 an earlier report's bars).
@@ -32,6 +34,7 @@ MEASURES = ("f1", "sharpness", "structure", "ink", "colour")
 PROTOCOL = 2  # 1: one joint fit, hole = A's part grown, lines warped from B's whole-photo HED (before 2026-12-05)
 FIT_PARTS = ("eyes", "eyebrows")  # the parts fitted per group (one fit per eye, per brow) or jointly
 REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
+OWN, OWN_TELEA = "own_", "own_telea_"  # A with its own part as the reference (and Telea on that hole), against A
 
 
 def load_faces(paths: list[Path], count: int) -> list[tuple[np.ndarray, np.ndarray, None]]:
@@ -65,7 +68,7 @@ def run(editor, faces, seed: int = 0) -> dict:
     """Protocol 2 on consecutive pairs of `faces` ((RGB, landmarks, lines) each; the lines are
     not used: the reference path takes its own)."""
     rng = np.random.default_rng(seed)
-    keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES)) for m in MEASURES]
+    keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES), OWN, OWN_TELEA) for m in MEASURES]
     rows = {part: {key: [] for key in keys} for part in PARTS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
     fits = {part: [] for part in FIT_PARTS}
@@ -80,6 +83,12 @@ def run(editor, faces, seed: int = 0) -> dict:
                        "unedited_": image_a}
             for prefix, result in results.items():
                 scores = transfer_scores(result, image_a, case)
+                for key in MEASURES:
+                    rows[part][prefix + key].append(scores[key])
+            own_case = reference_case(image_a, image_a, part)
+            own = editor.edit(image_a, reference=image_a, parts=[part], faithfulness=0.0, align=True)
+            for prefix, result in ((OWN, np.asarray(own)), (OWN_TELEA, telea_fill(image_a, own_case.hole))):
+                scores = transfer_scores(result, image_a, own_case)
                 for key in MEASURES:
                     rows[part][prefix + key].append(scores[key])
         hole = reference_case(image_a, image_b, "mouth").hole
@@ -118,6 +127,10 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
         r = s[part]
         lines.append(f"| {part} | {cells(r, 'f1', '.3f')} | {r['f1_of_ceiling']:.0%} | {cells(r, 'structure', '.2f')} "
                      f"| {cells(r, 'ink', '+.1f')} | {cells(r, 'sharpness', '.2f')} | {cells(r, 'colour', '.1f')} |")
+    lines += ["", "A with its own part as the reference (the lines exactly right), model / Telea: "
+              + "; ".join(f"{part}: structure {s[part][OWN + 'structure']:.2f} / {s[part][OWN_TELEA + 'structure']:.2f}, "
+                          f"ink {s[part][OWN + 'ink']:+.1f}, sharpness {s[part][OWN + 'sharpness']:.2f}" for part in PARTS)
+              + "."]
     c = s["colour"]
     lines += ["", f"Colour transfer (fraction of the way to the hint): lip {c['lip']:.2f}, green {c['green']:.2f}"
                   f" (the network alone, without the editor's hint step: lip {c.get('lip_network', float('nan')):.2f},"

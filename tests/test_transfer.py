@@ -54,13 +54,17 @@ def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
         assert row["ceiling_structure"] == pytest.approx(1.0) and row["ceiling_ink"] == 0.0
         assert row["ceiling_colour"] == 0.0 and row["colour"] >= 0
         assert row["structure"] < 1 and row["telea_f1"] < row["ceiling_f1"]
+        # A with its own part as the reference: a sketch-blind fill is as far from A's part as Telea's
+        assert 0 < row["own_structure"] < 0.9 and 0 < row["own_telea_structure"] < 0.9
+        assert abs(row["own_structure"] - row["own_telea_structure"]) < 0.15
     colour = results["summary"]["colour"]
     assert set(colour) == {"lip", "green", "lip_network", "green_network"}
     # Telea ignores the dabs (the network-only column), the editor's hint step moves its fill
     assert abs(colour["green_network"]) < 0.1 and colour["green"] > 0.5
     results["protocol"] = {"weights": "telea"}
     transfer_eval.write_markdown(results, tmp_path / "t.md", "telea")
-    assert "| mouth |" in (tmp_path / "t.md").read_text() and "Fit of the eyebrows" in (tmp_path / "t.md").read_text()
+    report = (tmp_path / "t.md").read_text()
+    assert "| mouth |" in report and "Fit of the eyebrows" in report and "its own part as the reference" in report
     assert transfer_eval.write_plot(results, tmp_path / "t.png", results).stat().st_size > 10_000
 
 
