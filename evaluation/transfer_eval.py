@@ -11,8 +11,9 @@ edge F1 against the given lines, sharpness, structure against B's real part, ink
 three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
 (ignores the lines) and A's own face unedited (ignores them too). Beside it, the same edit with A
 as its own reference (its own part's lines and colours, the training's case): how close the fill
-comes to the part when the lines are exactly right, which bounds what better lines could do. Colour: a dozen dabs of B's lip
-colour, and of green, inside A's mouth hole, edited with and without the dabs.
+comes to the part when the lines are exactly right, which bounds what better lines could do.
+Colour: a dozen dabs of B's lip colour, and of green, inside A's mouth hole, edited with and
+without the dabs.
 Writes DIR/transfer.json, DIR/transfer.md and DIR/transfer.png (`--baseline OLD_DIR` adds
 an earlier report's bars).
 """
@@ -64,6 +65,14 @@ def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
     return np.asarray(out)
 
 
+def _score(row: dict, results: dict, truth: np.ndarray, case) -> None:
+    """Append each result's transfer scores to `row` under its prefix."""
+    for prefix, result in results.items():
+        scores = transfer_scores(result, truth, case)
+        for key in MEASURES:
+            row[prefix + key].append(scores[key])
+
+
 def run(editor, faces, seed: int = 0) -> dict:
     """Protocol 2 on consecutive pairs of `faces` ((RGB, landmarks, lines) each; the lines are
     not used: the reference path takes its own)."""
@@ -81,16 +90,10 @@ def run(editor, faces, seed: int = 0) -> dict:
             edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True)
             results = {"": np.asarray(edited), "ceiling_": case.ceiling, "telea_": telea_fill(image_a, case.hole),
                        "unedited_": image_a}
-            for prefix, result in results.items():
-                scores = transfer_scores(result, image_a, case)
-                for key in MEASURES:
-                    rows[part][prefix + key].append(scores[key])
+            _score(rows[part], results, image_a, case)
             own_case = reference_case(image_a, image_a, part)
             own = editor.edit(image_a, reference=image_a, parts=[part], faithfulness=0.0, align=True)
-            for prefix, result in ((OWN, np.asarray(own)), (OWN_TELEA, telea_fill(image_a, own_case.hole))):
-                scores = transfer_scores(result, image_a, own_case)
-                for key in MEASURES:
-                    rows[part][prefix + key].append(scores[key])
+            _score(rows[part], {OWN: np.asarray(own), OWN_TELEA: telea_fill(image_a, own_case.hole)}, image_a, own_case)
         hole = reference_case(image_a, image_b, "mouth").hole
         plain = _edit(editor, image_a, hole)
         for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):

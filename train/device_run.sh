@@ -7,8 +7,8 @@
 # A second call on the still-warm machine with RESUME=1 continues the same runs.
 #
 # On the device: unpack the faces, run `train.arms` (ARMS, the arms file; ONLY, which arms,
-# by default the three the CPU study left for GPU scale, see docs/training-log.md; BASE, the
-# recipe they build on) for $MINUTES from $INIT (a weights file, or a folder of
+# by default the three the CPU study left for GPU scale, see docs/training-log.md; ONLY= for
+# all of them; BASE, the recipe they build on) for $MINUTES from $INIT (a weights file, or a folder of
 # ARM.safetensors from an earlier burst, with ARM.disc.safetensors beside them, so the
 # adversarial game goes on where it stopped), then leave in $OUT: ARM.safetensors (fp16) and
 # ARM.disc.safetensors per arm, validation.jsonl (every arm's in-loop validation, with its
@@ -27,7 +27,7 @@ INIT=${INIT:-inpaint/checkpoints/default.safetensors}
 ARMS=${ARMS:-train/recipes/arms/ink.toml}
 BASE=${BASE:-sharp-gpu}
 PACK=${PACK:-.pack}
-ONLY=${ONLY:-k-sharp-structure,m-colour-structure,o-colour-structure-adversarial}
+ONLY=${ONLY-k-sharp-structure,m-colour-structure,o-colour-structure-adversarial}
 cd "$(dirname "$0")/.."
 if [ "${RESUME:-0}" != 1 ]; then rm -rf "$WORK"; fi
 mkdir -p "$WORK" "$OUT"
@@ -37,7 +37,7 @@ disc_args=()
 [ -d "$INIT" ] && disc_args=(--init-disc "$INIT")
 "$PYTHON" -m train.arms "$ARMS" --base "$BASE" --data "$WORK/cache" --out "$WORK/runs" --init "$INIT" \
   "${disc_args[@]}" --vgg "$PACK/vgg.safetensors" --minutes "$MINUTES" --images "${IMAGES:-100000000}" \
-  --only "$ONLY" --report 60 "$@" 2>&1 | tail -n 60
+  ${ONLY:+--only "$ONLY"} --report 60 "$@" 2>&1 | tail -n 60
 : > "$OUT/validation.jsonl"
 for run in "$WORK"/runs/*/; do
   arm=$(basename "$run")
