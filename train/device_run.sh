@@ -27,7 +27,7 @@ INIT=${INIT:-inpaint/checkpoints/default.safetensors}
 ARMS=${ARMS:-train/recipes/arms/ink.toml}
 BASE=${BASE:-sharp-gpu}
 PACK=${PACK:-.pack}
-ONLY=${ONLY-k-sharp-structure,m-colour-structure,o-colour-structure-adversarial}
+ONLY=${ONLY-k-sharp-structure,l-structure-strong-adversarial,o-colour-structure-adversarial}
 cd "$(dirname "$0")/.."
 if [ "${RESUME:-0}" != 1 ]; then rm -rf "$WORK"; fi
 mkdir -p "$WORK" "$OUT"
