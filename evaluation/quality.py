@@ -18,6 +18,9 @@ PSNR and SSIM reward the mean of all plausible fills, a blur. These two measures
   mean on them. A real part has some (edges of lips are darker); a fill that paints the
   pen's strokes onto skin has far more. Transfer "ink" is the result's line contrast minus
   the real part's (`evaluation.transfer`).
+* `seam`: mean |Laplacian| on a band straddling the mask's edge (`SEAM_BAND` px each
+  side), over the same of the photo the result should match there: ~1 is an invisible
+  seam; above it, a drawn outline or a step; below, a smear across the edge.
 * `edge_f1`: Canny edges of the result against reference edges (the truth's, or a given
   drawing) inside the shrunk hole, each edge pixel counted as found when the other map has
   one within `tolerance` px: F1 of that precision and recall.
@@ -43,6 +46,7 @@ CANNY_SIGMA = 1.0
 CANNY_QUANTILES = (0.8, 0.9)  # low / high hysteresis thresholds, quantiles of the gradient magnitude
 STRUCTURE_WINDOW = 7
 STRUCTURE_SHRINK = 4
+SEAM_BAND = 3
 
 
 def grey(image: np.ndarray) -> np.ndarray:
@@ -111,6 +115,15 @@ def structure(result: np.ndarray, reference: np.ndarray, hole: np.ndarray, shrin
         return float("nan")
     _, local = structural_similarity(a, b, win_size=window, data_range=255.0, full=True)
     return float(local[region[y0:y1, x0:x1]].mean())
+
+
+def seam(result: np.ndarray, truth: np.ndarray, hole: np.ndarray, band: int = SEAM_BAND) -> float:
+    """The result's fine detail on the band along the mask's edge over the truth's there."""
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
+    mask = hole.astype(np.uint8)
+    region = (cv2.dilate(mask, kernel) > 0) & ~(cv2.erode(mask, kernel, borderType=cv2.BORDER_REPLICATE) > 0)
+    reference = detail(truth, region)
+    return detail(result, region) / reference if region.any() and reference > 0 else float("nan")
 
 
 def line_contrast(image: np.ndarray, lines: np.ndarray, hole: np.ndarray) -> float:

@@ -1,9 +1,12 @@
 """The public API: `Editor.load()` once, then `editor.edit(image, mask, ...)` per photo.
 
 edit() = read the inputs → choose a frame (aligned face, crop around the mask, or the
-whole image) → sample image, hole, sketch and colour into it → the engine fills the hole →
+whole image) → sample image, hole, sketch and colour into it → **warp** (reshape: the
+photo's own lines registered to the sketch, the part moved by that field; `inpaint/reshape.py`)
+→ the engine fills the hole (in a reshape, only the pixels the move cannot supply) →
 sample the result back → blend it into the original inside the mask plus a narrow feather
-band. Every pixel farther than the band from the mask is returned byte-identical.
+band (a reshape moves the full-resolution photo's own pixels). Every pixel farther than the
+band from the mask is returned byte-identical.
 """
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import cv2
 import numpy as np
@@ -20,11 +23,14 @@ from PIL import Image
 from .detail import context_margin, refine
 from .engines import FrameInputs, PConvEngine, TeleaEngine
 from .generator import GeneratorConfig, SketchPConvUNet
-from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_to_frame, to_frame
+from .frame import Frame, from_frame, hints_to_frame, mask_box, mask_from_frame, mask_to_frame, to_frame
 from .framing import plan_frame
 from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
-from .inputs import read_inputs
+from .inputs import EditInputs, read_inputs, read_mode
+from .reshape import Reshape, register, remap_frame, warp_photo
+
+Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", float], Reshape]
 from .weights import build_generator, read_checkpoint, resolve_weights
 
 log = logging.getLogger("inpaint")
@@ -50,6 +56,8 @@ class EditInfo:
     sketch_pixels: int = 0  # sketch-line and colour-hint pixels inside the hole, in the frame:
     hint_pixels: int = 0  # what the network was given (0 = an unguided fill)
     reference: str = ""  # which parts came from a reference photo, and how well the faces matched
+    mode: str = "redraw"  # what ran: "reshape" (the photo's own part moved) or "redraw"
+    mode_note: str = ""  # why, and how much of the sketch the photo's own lines matched
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,8 @@ class Editor:
         warning: str = "",
         detail: bool = True,
         follow_hints: bool = True,
+        edges: str | None = None,
+        registration: Registration = register,
     ):
         self._engine = engine
         self.max_side = max_side
@@ -79,6 +89,8 @@ class Editor:
         self.warning = warning
         self.detail = detail  # full-resolution detail and colour matching at paste-back (inpaint/detail.py)
         self.follow_hints = follow_hints  # the fill shifted toward the colour hints (inpaint/hints.py)
+        self.edges = edges  # the photo's own lines for a reshape: sketch.get_detector's choice (None = auto)
+        self.registration = registration  # own lines, sketch, hole, landmarks, faithfulness → Reshape
 
     @property
     def kind(self) -> str:
@@ -100,11 +112,14 @@ class Editor:
         model = getattr(self._engine, "model", None)
         return None if model is None else model.config
 
-    def with_options(self, *, detail: bool | None = None, follow_hints: bool | None = None) -> "Editor":
-        """The same loaded engine with other post-network steps (for benchmarks that compare them)."""
+    def with_options(self, *, detail: bool | None = None, follow_hints: bool | None = None,
+                     registration: Registration | None = None) -> "Editor":
+        """The same loaded engine with other steps around the network (for benchmarks that
+        compare them): the detail and colour-hint steps, or another way to find a reshape's field."""
         return Editor(self._engine, self.max_side, self.max_pixels, self.warning,
                       self.detail if detail is None else detail,
-                      self.follow_hints if follow_hints is None else follow_hints)
+                      self.follow_hints if follow_hints is None else follow_hints, self.edges,
+                      self.registration if registration is None else registration)
 
     @classmethod
     def from_network(cls, network: SketchPConvUNet, name: str = "network", *, serving: bool = True,
@@ -165,6 +180,7 @@ class Editor:
         *,
         reference: Source | None = None,
         parts: Sequence[str] = (),
+        mode: str = "auto",
         return_info: bool = False,
     ) -> Image.Image | EditResult:
         """Redraw the masked region of `image`; returns a PIL RGB image of the same size
@@ -176,8 +192,15 @@ class Editor:
         color: RGBA, alpha > 127 = a colour hint of that RGB. faithfulness in [0, 1]:
         0 = follow the sketch exactly, 1 = loosely. `reference` (a photo) and `parts` (of
         "mouth", "eyes", "eyebrows", "nose") add that photo's parts as mask, lines and colour
-        (inpaint/reference.py); `mask` is optional then. Raises ValueError on bad input."""
+        (inpaint/reference.py); `mask` is optional then. `mode`: "reshape" moves the photo's
+        own part onto the sketch's lines and lets the network fill only what the move cannot
+        supply; "redraw" has the network redraw the whole mask; "auto" reshapes when a sketch
+        is given and at least half of it matches the photo's own lines, else redraws. In a
+        reshape, faithfulness is how closely the part follows every wiggle of the lines:
+        0 = they land on the sketch, 1 = each part takes only its overall move (shift, scale,
+        tilt). Raises ValueError on bad input."""
         clock = time.perf_counter()
+        mode = read_mode(mode)
         inputs = read_inputs(image, mask, sketch, color, faithfulness, self.max_side, self.max_pixels, reference, parts)
         ms = {"read": 1000 * (time.perf_counter() - clock)}
         rgb, hole = inputs.photo, inputs.hole
@@ -195,12 +218,21 @@ class Editor:
         ms["frame"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
-        filled = self.fill_frames([framed])[0]
+        reshaped, mode_note = self.warp_stage(inputs, frame, framed, mode)
+        if reshaped is not None:
+            framed = reshaped_inputs(framed, reshaped)
+            ms["warp"] = 1000 * (time.perf_counter() - clock)
+
+        clock = time.perf_counter()
+        filled = self.fill_frames([framed])[0] if framed.hole.any() else framed.image
         ms["engine"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
         feather = feather_width(frame)
-        region, touched, box = blend_back(rgb, hole, filled, frame, feather, self.detail)
+        if reshaped is None:
+            region, touched, box = blend_back(rgb, hole, filled, frame, feather, self.detail)
+        else:
+            region, touched, box = blend_reshaped(rgb, hole, reshaped, filled, frame, feather, self.detail)
         ms["paste"] = 1000 * (time.perf_counter() - clock)
         clock = time.perf_counter()
         result = inputs.metadata.attach(result_image(rgb, region, touched, box))
@@ -209,8 +241,26 @@ class Editor:
             return result
         guided = [0 if m is None else int(m.sum()) for m in (framed.sketch, framed.color_mask)]
         taken = inputs.reference.note if inputs.reference is not None else ""
-        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings, *guided, taken)
+        info = EditInfo(self.model_name, frame.kind, note, frame.scale, feather, box, ms, inputs.warnings, *guided, taken,
+                        "redraw" if reshaped is None else "reshape", mode_note)
         return EditResult(result, info)
+
+    def warp_stage(self, inputs: EditInputs, frame: Frame, framed: FrameInputs, mode: str) -> tuple[Reshape | None, str]:
+        """The reshape of this edit, or None (redraw) and a note saying why when it matters.
+        `auto` leaves a reference's lines to the network: they draw another face's part."""
+        sketched = framed.sketch is not None and framed.sketch.any()
+        if mode == "redraw" or (mode == "auto" and (not sketched or inputs.reference is not None)):
+            return None, ""
+        if not sketched:
+            return None, "no sketch lines in the mask to reshape to, so the region was redrawn"
+        from sketch import own_strokes
+
+        own = mask_to_frame(own_strokes(inputs.photo, inputs.hole, self.edges), frame, threshold=0.2) & framed.hole
+        found = self.registration(own, framed.sketch, framed.hole, frame.frame_landmarks(), framed.level)
+        if not found.usable:
+            return None, (f"the sketch matched {found.matched:.0%} of the photo's own lines in the mask, "
+                          "so the region was redrawn")
+        return found, f"{found.matched:.0%} of the sketch matched the photo's own lines"
 
 
 def feather_width(frame: Frame) -> int:
@@ -248,6 +298,37 @@ def blend_back(
     original = rgb[y0:y1, x0:x1].astype(np.float32)
     blended = np.clip(np.rint(weight[..., None] * back + (1.0 - weight[..., None]) * original), 0, 255)
     return blended.astype(np.uint8), weight > 0, box
+
+
+def reshaped_inputs(framed: FrameInputs, reshaped: Reshape) -> FrameInputs:
+    """The network's inputs after the move: the moved frame as context, and only the pixels
+    the move cannot supply as its hole (with the sketch and colour hints there)."""
+    hole = reshaped.hole
+    return FrameInputs(remap_frame(framed.image, reshaped.field), hole,
+                       None if framed.sketch is None else framed.sketch & hole, framed.color,
+                       None if framed.color_mask is None else framed.color_mask & hole, framed.level)
+
+
+def blend_reshaped(
+    rgb: np.ndarray, hole: np.ndarray, reshaped: Reshape, filled: np.ndarray, frame: Frame, feather: int,
+    detail: bool = True,
+) -> tuple[np.ndarray, np.ndarray, tuple[int, int, int, int]]:
+    """As `blend_back`, for a reshape: the full-resolution photo's own pixels moved by the
+    field inside the mask (plus the feather band, where the field is all but zero), and the
+    network's fill blended over the pixels the move cannot supply, its detail step reading
+    the moved photo around them. Returns (the box, uint8; the pixels that changed; box)."""
+    height, width = hole.shape
+    hx0, hy0, hx1, hy1 = mask_box(hole)
+    margin = feather + 1 + (context_margin(1.0 / frame.scale) if detail else 0)
+    box = (max(0, hx0 - margin), max(0, hy0 - margin), min(width, hx1 + margin), min(height, hy1 + margin))
+    x0, y0, x1, y1 = box
+    near = cv2.distanceTransform((~hole[y0:y1, x0:x1]).astype(np.uint8), cv2.DIST_L2, 5) <= feather
+    moved = warp_photo(rgb, reshaped.field, frame, box, near)
+    network = mask_from_frame(reshaped.hole, frame, box) & hole[y0:y1, x0:x1]
+    if network.any():
+        region, touched, (nx0, ny0, nx1, ny1) = blend_back(moved, network, filled, frame.offset(x0, y0), feather, detail)
+        moved[ny0:ny1, nx0:nx1][touched] = region[touched]
+    return moved, (moved != rgb[y0:y1, x0:x1]).any(2), box
 
 
 def paste_back(

@@ -29,6 +29,18 @@ class Frame:
     matrix: np.ndarray  # 2×3 float64, image (x, y) → frame (u, v)
     size: int
     kind: str  # "crop", "full" or "aligned"
+    landmarks: np.ndarray | None = None  # an aligned frame's face: 68×2, image pixels
+
+    def offset(self, x0: int, y0: int) -> "Frame":
+        """The same frame for the sub-image whose top-left corner is image pixel (x0, y0)."""
+        matrix = self.matrix.copy()
+        matrix[:, 2] += self.matrix[:, :2] @ np.array([x0, y0], dtype=np.float64)
+        landmarks = None if self.landmarks is None else self.landmarks - (x0, y0)
+        return Frame(matrix, self.size, self.kind, landmarks)
+
+    def frame_landmarks(self) -> np.ndarray | None:
+        """The face's landmarks in frame pixels (None for a frame not fitted to a face)."""
+        return None if self.landmarks is None else apply_affine(self.matrix, self.landmarks)
 
     @property
     def scale(self) -> float:
@@ -95,7 +107,8 @@ def fit_similarity(src: np.ndarray, dst: np.ndarray) -> np.ndarray:
 
 def face_frame(landmarks: np.ndarray, size: int) -> Frame:
     """The face with these 68 landmarks aligned to the canonical frame at `size`×`size`."""
-    return Frame(fit_similarity(key_points(landmarks), CANONICAL * size), size, "aligned")
+    landmarks = np.asarray(landmarks, np.float64)
+    return Frame(fit_similarity(key_points(landmarks), CANONICAL * size), size, "aligned", landmarks)
 
 
 def full_frame(width: int, height: int, size: int) -> Frame:
@@ -187,11 +200,19 @@ def hints_to_frame(rgb: np.ndarray, hint: np.ndarray, frame: Frame) -> tuple[np.
     return np.where(out_hint[..., None], np.clip(mean, 0, 255), 0).astype(np.uint8), out_hint
 
 
+def mask_from_frame(frame_mask: np.ndarray, frame: Frame, box: tuple[int, int, int, int]) -> np.ndarray:
+    """A bool frame map sampled back onto the image region box, any coverage marking a pixel."""
+    x0, y0, x1, y1 = box
+    matrix = frame.offset(x0, y0).matrix
+    warped = cv2.warpAffine(frame_mask.astype(np.float32), matrix, (x1 - x0, y1 - y0),
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    return warped > 1e-3
+
+
 def from_frame(frame_image: np.ndarray, frame: Frame, box: tuple[int, int, int, int]) -> np.ndarray:
     """Sample a frame image back onto the image region box = (x0, y0, x1, y1): (y1-y0)×(x1-x0)×C float32."""
     x0, y0, x1, y1 = box
-    matrix = frame.matrix.copy()
-    matrix[:, 2] += frame.matrix[:, :2] @ np.array([x0, y0], dtype=np.float64)
+    matrix = frame.offset(x0, y0).matrix
     flags = (cv2.INTER_CUBIC if frame.scale < 1.0 else cv2.INTER_LINEAR) | cv2.WARP_INVERSE_MAP
     return cv2.warpAffine(
         frame_image.astype(np.float32), matrix, (x1 - x0, y1 - y0), flags=flags, borderMode=cv2.BORDER_REPLICATE

@@ -59,6 +59,18 @@ class EditInputs:
         return self.metadata.warnings + matched + (large if coverage > LARGE_MASK else ())
 
 
+MODES = ("auto", "reshape", "redraw")
+
+
+def read_mode(value: object) -> str:
+    """An edit's mode (see `Editor.edit`); None means "auto"."""
+    if value is None or value == "":
+        return "auto"
+    if value not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {value!r}")
+    return str(value)
+
+
 def read_faithfulness(value: object) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]

@@ -136,13 +136,12 @@ class Service:
 
     def photo_edges(self, photo: np.ndarray, mask: np.ndarray) -> EdgesResult:
         """The photo's thin lines inside `mask`, as an RGBA sketch layer (dark, opaque)."""
-        from sketch import get_detector, photo_edges_layer
+        from sketch import get_detector, own_strokes_layer
 
         if not mask.any():
             raise ValueError("the Mask layer is empty: paint the region first, the edges are taken from inside it")
         detector = get_detector()
-        width = max(1, round(max(photo.shape[:2]) / 1024))  # ~1 px on screen when the photo is fitted
-        layer = photo_edges_layer(photo, mask, detector, width=width)
+        layer = own_strokes_layer(photo, mask, detector)  # the lines a reshape registers against
         if not layer[..., 3].any():
             raise ValueError("no edges were found inside the mask; draw the lines yourself on the Sketch layer")
         note = f"edges from the gradient fallback detector ({detector.reason})" if detector.is_fallback else ""

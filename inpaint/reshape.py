@@ -1,0 +1,307 @@
+"""The warp stage: the photo's own part moved onto the user's lines, before the network.
+
+Registration runs in the frame, between the photo's own lines (`sketch.own_strokes`, the
+lines "Start from the photo's edges" puts on the Sketch layer) and the user's sketch:
+
+1. both are thinned to centre lines inside the hole;
+2. the own lines are grouped by the face's landmarks (mouth, each eye, each brow, nose;
+   lines near none of them stay put), and each group gets the affine map that lays it on
+   the sketch: a trimmed, symmetric ICP whose reach shrinks from `REACH` to `TOLERANCE`
+   px, pulled gently toward no move, so a lone line cannot shear its part;
+3. what is left, point by point along the lines, is added (scaled by 1 − faithfulness:
+   at 0 the lines land on the sketch, at 1 each part only takes its overall move);
+4. a thin-plate spline through those moves, pinned to no move on the hole's edge, gives
+   a dense backward field (source = p + field[p]), faded to exactly zero at the edge and
+   relaxed until its Jacobian determinant is positive everywhere (no folds).
+
+The network's hole is what the move cannot supply: sketch lines no moved own line reaches
+(with the inside of a new loop they close, such as parted lips) and stretches beyond
+`MAX_STRETCH`. `warp_photo` applies the field to the full-resolution photo's pixels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from scipy.interpolate import RBFInterpolator
+from scipy.sparse import coo_matrix
+from scipy.spatial import cKDTree
+from skimage.morphology import thin
+
+from sketch.lines import ridge_normals
+
+from .frame import Frame
+from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
+
+PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
+GROUP_REACH = 0.35  # own lines farther than this × the eye distance from every part's landmarks stay put
+REACH, TOLERANCE = 12.0, 2.5  # frame px: the ICP's first and last pairing distance
+ITERATIONS = 30
+SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
+STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
+SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
+ALONG = 2.5  # frame px: the pull is averaged over the line points this close
+RESIDUAL_REACH = 4.0  # frame px: how far a line point looks for its sketch line after its part's map
+CONTROL_SPACING = 2.0  # frame px between the spline's control points
+EDGE_SPACING = 3.0  # ... and between its anchors on the hole's edge
+MATCH_TOLERANCE = 3.0  # frame px: a sketch pixel this close to a moved own line is supplied by the move
+MIN_UNMATCHED = 10  # frame px: shorter runs of unmatched sketch are a pen's wobble, not a new line
+BAND = 2  # frame px the network's hole reaches around an unmatched line
+MAX_STRETCH = 2.25  # area: a target pixel fed by less than 1/this of a source pixel is the network's
+MIN_DETERMINANT = 0.05  # the field's Jacobian determinant stays above this (no folds)
+MIN_LINE_PIXELS = 8
+MIN_MATCHED = 0.5  # `auto` reshapes when at least this share of the sketch is reached by the move
+
+
+@dataclass(frozen=True)
+class Reshape:
+    """What the warp stage found, in the frame."""
+
+    field: np.ndarray  # size×size×2 float32, backward: the pixel at p comes from p + field[p]
+    hole: np.ndarray  # bool: the pixels the move cannot supply (the network's hole)
+    matched: float  # share of the sketch's line pixels reached by the moved own lines
+    sketch_pixels: int  # centre-line pixels of the sketch inside the hole
+    own_pixels: int  # ... and of the photo's own lines
+
+    @property
+    def usable(self) -> bool:
+        """Whether enough of the sketch matched the photo's lines for a reshape."""
+        return self.own_pixels >= MIN_LINE_PIXELS and self.sketch_pixels >= MIN_LINE_PIXELS and \
+            self.matched >= MIN_MATCHED
+
+
+def centre_lines(lines: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """bool: `lines` inside `hole` thinned to 1-px centre lines."""
+    return thin(lines & hole)
+
+
+def points_of(lines: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(lines)
+    return np.c_[xs, ys].astype(np.float64)
+
+
+def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndarray) -> np.ndarray:
+    """The part each point belongs to (an index into PART_GROUPS; -1 = stays put). Without
+    landmarks, each connected piece of the hole is one part."""
+    if landmarks is None:
+        _, pieces = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
+        return pieces[points[:, 1].astype(int), points[:, 0].astype(int)] - 1
+    gap = float(np.linalg.norm(landmarks[EYE_LEFT].mean(0) - landmarks[EYE_RIGHT].mean(0)))
+    distances = np.stack([cKDTree(landmarks[g]).query(points)[0] for g in PART_GROUPS], axis=1)
+    labels = distances.argmin(1)
+    labels[distances.min(1) > GROUP_REACH * gap] = -1
+    return labels
+
+
+def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray) -> np.ndarray:
+    """The 2×3 affine taking `src` onto the lines through `dst` (with unit `normals`): least
+    squares of the distance along each normal (point-to-line, which lets points slide along
+    a line, so scale converges in a few steps), plus SLIDE of the full distance, pulled
+    toward no move by STAY, with the scales kept inside SCALE_LIMITS."""
+    centre = src.mean(0)
+    x = src - centre
+    nx, ny = normals[:, :1], normals[:, 1:]
+    across = np.hstack([nx * x, ny * x, nx, ny])
+    zeros = np.zeros_like(x)
+    ones = np.ones((len(x), 1))
+    along = SLIDE * np.vstack([np.hstack([x, zeros, ones, 0 * ones]), np.hstack([zeros, x, 0 * ones, ones])])
+    pull = np.sqrt(STAY * (x**2).sum() / 2 + 1e-6)
+    stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
+    rows = np.vstack([across, along, stay])
+    goal = np.r_[(normals * dst).sum(1), SLIDE * dst[:, 0], SLIDE * dst[:, 1], pull * np.array([1.0, 0, 0, 1.0])]
+    theta = np.linalg.lstsq(rows, goal, rcond=None)[0]
+    linear, shift = theta[:4].reshape(2, 2), theta[4:]
+    if np.linalg.det(linear) <= 0:
+        return np.c_[np.eye(2), dst.mean(0) - src.mean(0)]
+    u, s, vt = np.linalg.svd(linear)
+    linear = u @ np.diag(np.clip(s, *SCALE_LIMITS)) @ vt
+    return np.c_[linear, shift - linear @ centre]
+
+
+def line_normals(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Unit normals (across the line) of a thin-line map at `points`."""
+    smooth = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.5)
+    cos, sin = ridge_normals(smooth)
+    xs, ys = points[:, 0].astype(int), points[:, 1].astype(int)
+    return np.c_[cos[ys, xs], sin[ys, xs]].astype(np.float64)
+
+
+def move(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray) -> dict[int, np.ndarray]:
+    """Each part's affine map: trimmed ICP in which every sketch point pulls the nearest
+    moved own point (all parts at once, so a sketch line pulls one part only). Pairing from
+    the sketch's side lets a sketch leave lines out: own lines the user did not draw (lashes,
+    teeth, creases) are not pulled onto the nearest drawn line, they ride along."""
+    parts = [g for g in np.unique(labels) if g >= 0 and (labels == g).sum() >= MIN_LINE_PIXELS]
+    maps = {g: np.c_[np.eye(2), np.zeros(2)] for g in parts}
+    if not parts or len(sketch) < MIN_LINE_PIXELS:
+        return maps
+    for k in range(ITERATIONS):
+        reach = REACH * (TOLERANCE / REACH) ** (k / (ITERATIONS - 1))
+        moved = moved_points(own, labels, maps)
+        distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=reach)
+        paired = np.isfinite(distance)
+        for g in parts:
+            mine = paired.copy()
+            mine[paired] = labels[nearest[paired]] == g
+            if mine.sum() >= MIN_LINE_PIXELS:
+                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine])
+    return maps
+
+
+def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray]) -> np.ndarray:
+    """The own line points moved by their parts' maps (points of no part stay put)."""
+    moved = own.copy()
+    for g, matrix in maps.items():
+        moved[labels == g] = move(matrix, own[labels == g])
+    return moved
+
+
+def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], sketch: np.ndarray,
+                 faithfulness: float) -> np.ndarray:
+    """Where each own line point goes: its part's map, then (1 − faithfulness) of the way to
+    the sketch points within RESIDUAL_REACH that chose it as their nearest (their mean),
+    smoothed along the line; points no sketch point chose only ride along."""
+    moved = moved_points(own, labels, maps)
+    if len(sketch) == 0 or faithfulness >= 1.0:
+        return moved
+    distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=RESIDUAL_REACH)
+    chosen = np.isfinite(distance)
+    pull = np.zeros_like(moved)
+    count = np.bincount(nearest[chosen], minlength=len(moved)).astype(np.float64)
+    for axis in range(2):
+        pull[:, axis] = np.bincount(nearest[chosen], weights=(sketch[chosen] - moved[nearest[chosen]])[:, axis],
+                                    minlength=len(moved))
+    found = count > 0
+    pull[found] /= count[found, None]
+    # the mean pull of each point's chosen neighbours along the line: pen wobble is not a move
+    neighbours = cKDTree(moved).sparse_distance_matrix(cKDTree(moved), ALONG, output_type="coo_matrix")
+    adjacency = coo_matrix((np.ones(neighbours.nnz), (neighbours.row, neighbours.col)), shape=neighbours.shape).tocsr()
+    adjacency.setdiag(1.0)
+    weight = adjacency @ found.astype(np.float64)
+    smoothed = np.where((found & (weight > 0))[:, None], (adjacency @ pull) / np.maximum(weight, 1)[:, None], 0.0)
+    return moved + (1.0 - faithfulness) * smoothed
+
+
+def distance_inside(hole: np.ndarray) -> np.ndarray:
+    return cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+
+
+def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The backward field through the moves (target → source), pinned to 0 on the hole's edge."""
+    field = np.zeros(hole.shape + (2,), np.float32)
+    keep = np.unique(np.floor(targets / CONTROL_SPACING).astype(np.int64), axis=0, return_index=True)[1]
+    targets, sources = targets[keep], sources[keep]
+    contours, _ = cv2.findContours(np.pad(hole, 1).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    edge = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) - 1.0
+    edge = edge[np.unique(np.floor(edge / EDGE_SPACING).astype(np.int64), axis=0, return_index=True)[1]]
+    near_edge = cKDTree(edge).query(targets)[0] < 1.0
+    targets, sources = targets[~near_edge], sources[~near_edge]
+    centres = np.r_[targets, edge]
+    values = np.r_[sources - targets, np.zeros_like(edge)]
+    if not np.abs(values).any():
+        return field
+    spline = RBFInterpolator(centres, values, kernel="thin_plate_spline", smoothing=1.0, degree=1)
+    ys, xs = np.nonzero(hole)
+    field[ys, xs] = spline(np.c_[xs, ys].astype(np.float64)).astype(np.float32)
+    return field * np.clip(distance_inside(hole) - 0.5, 0, 1)[..., None]  # exactly 0 on the edge and beyond
+
+
+def determinant(field: np.ndarray) -> np.ndarray:
+    """Jacobian determinant of p ↦ p + field[p] (1 = no change of area; ≤ 0 = a fold)."""
+    dux_dy, dux_dx = np.gradient(field[..., 0])
+    duy_dy, duy_dx = np.gradient(field[..., 1])
+    return (1.0 + dux_dx) * (1.0 + duy_dy) - dux_dy * duy_dx
+
+
+def unfold(field: np.ndarray) -> np.ndarray:
+    """The field scaled back until it has no folds (a few steps of 0.8)."""
+    for _ in range(30):
+        if determinant(field).min() > MIN_DETERMINANT:
+            return field
+        field = field * 0.8
+    return np.zeros_like(field)
+
+
+def remap_frame(image: np.ndarray, field: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """A frame image (or map) pulled through the field."""
+    h, w = field.shape[:2]
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image, xs + field[..., 0], ys + field[..., 1], interpolation, borderMode=cv2.BORDER_REFLECT_101)
+
+
+def enclosed(lines: np.ndarray, hole: np.ndarray) -> list[np.ndarray]:
+    """The regions inside the hole that `lines` close off from the hole's edge."""
+    free = (hole & ~lines).astype(np.uint8)
+    count, labels = cv2.connectedComponents(free, connectivity=4)
+    rim = ~hole | (distance_inside(hole) <= 1)
+    touching = set(np.unique(labels[rim & (free > 0)]))
+    return [labels == i for i in range(1, count) if i not in touching]
+
+
+def network_hole(own: np.ndarray, sketch: np.ndarray, field: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, float]:
+    """(the pixels the move cannot supply, the share of the sketch the moved lines reach)."""
+    moved = remap_frame(own.astype(np.float32), field) > 0.25
+    far = cv2.distanceTransform((~moved).astype(np.uint8), cv2.DIST_L2, 5) > MATCH_TOLERANCE
+    count, runs, stats, _ = cv2.connectedComponentsWithStats((sketch & far).astype(np.uint8), connectivity=8)
+    long_runs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= MIN_UNMATCHED)
+    unmatched = np.isin(runs, long_runs[long_runs > 0])
+    matched = 1.0 - unmatched.sum() / max(1, sketch.sum())
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BAND + 1, 2 * BAND + 1))
+    out = cv2.dilate(unmatched.astype(np.uint8), kernel) > 0
+    drawn = cv2.dilate(sketch.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    for region in enclosed(drawn, hole):  # a loop the sketch closes with lines the photo lacks
+        rim = (cv2.dilate(region.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0) & sketch
+        if rim.any() and (rim & unmatched).sum() >= 0.4 * rim.sum():
+            out |= cv2.dilate(region.astype(np.uint8), kernel) > 0
+    out |= determinant(field) < 1.0 / MAX_STRETCH
+    return out & hole, float(matched)
+
+
+def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: np.ndarray | None = None,
+             faithfulness: float = 0.0) -> Reshape:
+    """Register the photo's own lines to the sketch inside the hole (all maps bool, in the
+    frame; `landmarks` 68×2 in frame pixels, or None)."""
+    own_lines, sketch_lines = centre_lines(own, hole), centre_lines(sketch, hole)
+    own_points, sketch_points = points_of(own_lines), points_of(sketch_lines)
+    field = np.zeros(hole.shape + (2,), np.float32)
+    counts = (len(sketch_points), len(own_points))
+    if min(counts) < MIN_LINE_PIXELS:
+        return Reshape(field, hole.copy(), 0.0, *counts)
+    if not np.array_equal(own_lines, sketch_lines):
+        labels = group_points(own_points, landmarks, hole)
+        maps = fit_parts(own_points, labels, sketch_points, line_normals(sketch_lines, sketch_points))
+        targets = line_targets(own_points, labels, maps, sketch_points, faithfulness)
+        field = unfold(spline_field(own_points, targets, hole))
+    net_hole, matched = network_hole(own_lines, sketch_lines, field, hole)
+    return Reshape(field, net_hole, matched, *counts)
+
+
+def warp_photo(rgb: np.ndarray, field: np.ndarray, frame: Frame, box: tuple[int, int, int, int],
+               reach: np.ndarray, rows: int = 256) -> np.ndarray:
+    """rgb[box] with the frame's field applied to the full-resolution pixels (bicubic), uint8.
+    The field is sampled at each image pixel's place in the frame and turned into image
+    pixels; it is applied only where `reach` (bool, box-sized) is set. Works `rows` rows at
+    a time, so a 4000-px photo needs no full-size float maps."""
+    x0, y0, x1, y1 = box
+    out = rgb[y0:y1, x0:x1].copy()
+    linear, shift = frame.matrix[:, :2], frame.matrix[:, 2]
+    to_image = np.linalg.inv(linear).astype(np.float32)
+    xs = np.arange(x0, x1, dtype=np.float32)
+    for r0 in range(y0, y1, rows):
+        r1 = min(y1, r0 + rows)
+        gx, gy = np.meshgrid(xs, np.arange(r0, r1, dtype=np.float32))
+        u = (linear[0, 0] * gx + linear[0, 1] * gy + shift[0]).astype(np.float32)
+        v = (linear[1, 0] * gx + linear[1, 1] * gy + shift[1]).astype(np.float32)
+        moved = cv2.remap(field, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        moved[~reach[r0 - y0:r1 - y0]] = 0
+        if not moved.any():
+            continue
+        dx = to_image[0, 0] * moved[..., 0] + to_image[0, 1] * moved[..., 1]
+        dy = to_image[1, 0] * moved[..., 0] + to_image[1, 1] * moved[..., 1]
+        out[r0 - y0:r1 - y0] = cv2.remap(rgb, gx + dx, gy + dy, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+    return out
