@@ -53,7 +53,7 @@ def mouth_hole(rgb: np.ndarray) -> np.ndarray | None:
 def measure(editor, rgb: np.ndarray, hole: np.ndarray, sketch: np.ndarray | None) -> dict:
     from .quality import sharpness
 
-    result = editor.edit(rgb, hole.astype(np.uint8) * 255, sketch=sketch, faithfulness=0.0, align=True,
+    result = editor.edit(rgb, hole.astype(np.uint8) * 255, sketch=sketch, faithfulness=0.0, align=True, mode="redraw",
                          return_info=True)
     out, info = np.asarray(result.image), result.info
     band = cv2.dilate(hole.astype(np.uint8), np.ones((2 * info.feather + 3,) * 2, np.uint8)).astype(bool)

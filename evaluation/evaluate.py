@@ -107,7 +107,8 @@ def run_methods(image: np.ndarray, hole: np.ndarray, lines: np.ndarray | None, e
         drawn = None if lines is None else (lines & hole).astype(np.uint8) * 255
         for name, sketch, level in (("pconv", None, 0.5), ("pconv+sketch", drawn, SKETCH_LEVEL)):
             for suffix, detail in (("", False), ("+detail", True)):
-                edited = editor.with_options(detail=detail).edit(image, mask, sketch, faithfulness=level, align=False)
+                edited = editor.with_options(detail=detail).edit(image, mask, sketch, faithfulness=level, align=False,
+                                                                 mode="redraw")
                 out[name + suffix] = np.asarray(edited)
     hole_u8 = hole.astype(np.uint8) * 255
     out["telea"] = cv2.inpaint(image, hole_u8, OPENCV_RADIUS, cv2.INPAINT_TELEA)

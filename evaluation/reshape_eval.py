@@ -108,7 +108,10 @@ def run(editor, faces: list[tuple[np.ndarray, np.ndarray]], progress=None) -> di
             for kind, lines in line_forms(moved, rng).items():
                 results = {"telea": (telea_fill(photo, moved.mask), 0.0), "unedited": (photo, 0.0),
                            "true_field": (true_field_result(editor, photo, moved), 0.0)}
+                results = {r: v for r, v in results.items() if r in ROWS}
                 for row, (runner, mode) in editors.items():
+                    if row not in ROWS:
+                        continue
                     image, ms, ran = edit(runner, photo, moved.mask, lines, mode)
                     results[row] = (image, ms)
                     if row == "reshape":

@@ -61,7 +61,7 @@ def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
         colour = np.dstack([rgb, mask.astype(np.uint8) * 255])
     sketch_layer = None if sketch is None else sketch.astype(np.uint8) * 255
     out = editor.edit(image, hole.astype(np.uint8) * 255, sketch=sketch_layer, color=colour, faithfulness=0.0,
-                      align=True)
+                      align=True, mode="redraw")
     return np.asarray(out)
 
 
@@ -87,12 +87,14 @@ def run(editor, faces, seed: int = 0) -> dict:
             fits[part].append(fit_errors(lm_a, lm_b, part))
         for part in PARTS:
             case = reference_case(image_a, image_b, part)
-            edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True)
+            edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True,
+                                 mode="redraw")
             results = {"": np.asarray(edited), "ceiling_": case.ceiling, "telea_": telea_fill(image_a, case.hole),
                        "unedited_": image_a}
             _score(rows[part], results, image_a, case)
             own_case = reference_case(image_a, image_a, part)
-            own = editor.edit(image_a, reference=image_a, parts=[part], faithfulness=0.0, align=True)
+            own = editor.edit(image_a, reference=image_a, parts=[part], faithfulness=0.0, align=True,
+                              mode="redraw")
             _score(rows[part], {OWN: np.asarray(own), OWN_TELEA: telea_fill(image_a, own_case.hole)}, image_a, own_case)
         hole = reference_case(image_a, image_b, "mouth").hole
         plain = _edit(editor, image_a, hole)

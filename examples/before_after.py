@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         layers = {k: Image.open(EXAMPLE_DIR / f"astronaut_{name}_{k}.png") for k in ("mask", "sketch", "color")}
         labels = ([args.before_label or "before: " + editors[0].model_name] if args.before else [])
         labels.append(args.label or editors[-1].model_name)
-        results = [np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0))
+        results = [np.asarray(e.edit(photo, layers["mask"], layers["sketch"], layers["color"], faithfulness=0.0, mode="redraw"))
                    for e in editors]
         hole = layer_to_binary(layers["mask"])
         strokes = layer_to_binary(layers["sketch"])

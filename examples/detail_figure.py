@@ -61,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         if layer is not None:
             panels[0][layer[crop] > 127] = (30, 30, 30)
         for on in (False, True):
-            done = editors[on].edit(big, mask, sketch=layer, faithfulness=0.0, return_info=True)
+            done = editors[on].edit(big, mask, sketch=layer, faithfulness=0.0, mode="redraw", return_info=True)
             scale = done.info.frame_scale
             panels.append(label(np.asarray(done.image)[crop], f"{name}, detail {'on' if on else 'off'}"))
         rows.append(np.hstack(panels))

@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         given = photo.copy()
         given[case.hole] = (0.55 * given[case.hole] + 0.45 * 255).astype(np.uint8)
         given[case.sketch] = (200, 30, 30)
-        results = [np.asarray(e.edit(photo, case.hole, case.sketch, faithfulness=0.0, align=True)) for e in editors]
+        results = [np.asarray(e.edit(photo, case.hole, case.sketch, faithfulness=0.0, align=True, mode="redraw")) for e in editors]
         telea = telea_fill(photo, case.hole)
         cells = [panel(given, box, f"{part}: hole + lines")]
         for label, result in [*zip(labels, results), ("OpenCV Telea", telea), ("real part pasted", case.ceiling)]:

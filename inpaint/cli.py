@@ -1,5 +1,5 @@
 """Command line: `python -m inpaint --image in.jpg --mask mask.png [--sketch s.png] [--color c.png]
-[--out out.png] [--weights ...] [--faithfulness 0.5] [--no-align]`, or the same with folders
+[--out out.png] [--weights ...] [--faithfulness 0.5] [--mode auto] [--no-align]`, or the same with folders
 (masks, sketches and colour layers matched to images by file stem).
 
 Bad input exits with status 2 and one line on stderr saying what is wrong; no traceback.
@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from .editor import Editor
 from .imageio import check_file, save_image
+from .inputs import MODES
 from .reference import REFERENCE_PARTS
 from .weights import WeightsError
 
@@ -36,6 +37,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--out", type=Path, help="output file (default: IMAGE_edited.png) or folder")
     p.add_argument("--weights", help='weights: a .safetensors path or "hub:owner/name" (default: embedded)')
     p.add_argument("--faithfulness", type=float, default=0.5, help="0 = follow the sketch exactly, 1 = loosely")
+    p.add_argument("--mode", choices=MODES, default="auto",
+                   help="reshape: move the photo's own part onto the sketch's lines; redraw: the network redraws the "
+                        "mask; auto (default): reshape when the sketch matches the photo's own lines, else redraw")
     p.add_argument("--no-align", action="store_true", help="run on the whole image instead of the face")
     p.add_argument("--reference", type=Path, help="a photo whose parts (--part) to take as mask, sketch and colour; "
                                                   "one reference for every image of a folder")
@@ -134,7 +138,8 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     image_path, mask_path, sketch_path, color_path, out_path = job
     try:
         done = editor.edit(image_path, mask_path, sketch_path, color_path, args.faithfulness,
-                           align=not args.no_align, reference=args.reference, parts=args.part, return_info=True)
+                           align=not args.no_align, reference=args.reference, parts=args.part, mode=args.mode,
+                           return_info=True)
     except ValueError as exc:
         text = str(exc)
         named = args.reference if args.reference is not None and "the reference" in text else image_path
@@ -148,7 +153,8 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     for warning in info.warnings:
         tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
     taken = f", {info.reference}" if info.reference else ""
-    return f"{out_path} ({info.model_name}, {info.path}{taken}, {sum(info.ms.values()):.0f} ms)"
+    mode = f"{info.mode}: {info.mode_note}" if info.mode_note else info.mode
+    return f"{out_path} ({info.model_name}, {mode}, {info.path}{taken}, {sum(info.ms.values()):.0f} ms)"
 
 
 def run(args: argparse.Namespace) -> int:

@@ -14,7 +14,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import cv2
 import numpy as np
@@ -29,6 +29,9 @@ from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import EditInputs, read_inputs, read_mode
 from .reshape import Reshape, register, remap_frame, warp_photo
+
+if TYPE_CHECKING:
+    from sketch.edges import EdgeDetector
 
 Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", float], Reshape]
 from .weights import build_generator, read_checkpoint, resolve_weights
@@ -80,7 +83,7 @@ class Editor:
         warning: str = "",
         detail: bool = True,
         follow_hints: bool = True,
-        edges: str | None = None,
+        edges: "EdgeDetector | str | None" = None,
         registration: Registration = register,
     ):
         self._engine = engine
@@ -113,12 +116,15 @@ class Editor:
         return None if model is None else model.config
 
     def with_options(self, *, detail: bool | None = None, follow_hints: bool | None = None,
-                     registration: Registration | None = None) -> "Editor":
+                     registration: Registration | None = None,
+                     edges: "EdgeDetector | str | None" = None) -> "Editor":
         """The same loaded engine with other steps around the network (for benchmarks that
-        compare them): the detail and colour-hint steps, or another way to find a reshape's field."""
+        compare them, and tests): the detail and colour-hint steps, another way to find a
+        reshape's field, or another detector of the photo's own lines ("hed", "gradient")."""
         return Editor(self._engine, self.max_side, self.max_pixels, self.warning,
                       self.detail if detail is None else detail,
-                      self.follow_hints if follow_hints is None else follow_hints, self.edges,
+                      self.follow_hints if follow_hints is None else follow_hints,
+                      self.edges if edges is None else edges,
                       self.registration if registration is None else registration)
 
     @classmethod

@@ -38,7 +38,7 @@ def test_single_image(files):
     assert result.returncode == 0, result.stderr
     out = Image.open(files / "out.png")
     assert out.size == (160, 120)
-    assert "out.png (w, crop," in result.stdout
+    assert "out.png (w, redraw, crop," in result.stdout
 
 
 def test_truncated_png_exits_2_with_one_line(files):

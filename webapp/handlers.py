@@ -65,23 +65,24 @@ class Handlers:
     @user_errors
     def edit(self, image: str | None, mask: str | None, sketch: str | None = None, color: str | None = None,
              faithfulness: float | None = 0.5, align: bool = True, reference: str | None = None,
-             parts: list[str] | None = None) -> str:
+             parts: list[str] | None = None, mode: str | None = "auto") -> str:
         """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
         transparent or white-on-black strokes; color: RGBA hints; reference: a photo whose
-        `parts` to take, then the mask is optional), the edited photo out as a PNG of the same
-        size, with the uploaded photo's ICC profile and EXIF."""
+        `parts` to take, then the mask is optional; mode: auto, reshape or redraw), the edited
+        photo out as a PNG of the same size, with the uploaded photo's ICC profile and EXIF."""
         try:
             result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
-                                       bool(align), reference, parts or ())
+                                       bool(align), reference, parts or (), mode)
         except ValueError as exc:
             raise _with_file_names(exc, [image, mask, sketch, color, reference]) from None
         return self.results.save(result.image, "edited")
 
     @user_errors
-    def run_canvas(self, value: dict | None, faithfulness: float, align: bool) -> tuple[tuple[str, str], Any, str]:
+    def run_canvas(self, value: dict | None, faithfulness: float, align: bool,
+                   mode: str | None = "auto") -> tuple[tuple[str, str], Any, str]:
         """Run on the editor's value: (before, after) for the slider, the download, the status line."""
         background, (mask, sketch, color) = split_editor_value(value)
-        result = self.service.edit(background, mask, sketch, color, faithfulness, bool(align))
+        result = self.service.edit(background, mask, sketch, color, faithfulness, bool(align), mode=mode)
         before = self.results.save(to_rgb(background), "photo")
         after = self.results.save(result.image, "edited")
         status = result.status

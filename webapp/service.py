@@ -92,10 +92,10 @@ class Service:
 
     def edit(self, photo: Source, mask: Source | None, sketch: Source | None = None, color: Source | None = None,
              faithfulness: object = 0.5, align: bool = True, reference: Source | None = None,
-             parts: Sequence[str] = ()) -> ServedEdit:
+             parts: Sequence[str] = (), mode: str | None = "auto") -> ServedEdit:
         """One edit on the inputs as they arrived (PIL images or file paths)."""
         done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), reference=reference,
-                                parts=parts, return_info=True)
+                                parts=parts, mode=mode, return_info=True)
         return ServedEdit(done.image, self.status_line(done.info))
 
     def status_line(self, info: EditInfo) -> str:
@@ -108,7 +108,8 @@ class Service:
         total = sum(info.ms.values())
         given = [f"{n} {what} px" for n, what in ((info.sketch_pixels, "sketch"), (info.hint_pixels, "colour hint")) if n]
         taken = [info.reference] if info.reference else []
-        line = " · ".join([f"Ran {engine}", where, *taken, *given, f"{total:.0f} ms ({parts} ms)"])
+        mode = f"{info.mode}: {info.mode_note}" if info.mode_note else info.mode
+        line = " · ".join([f"Ran {engine}", mode, where, *taken, *given, f"{total:.0f} ms ({parts} ms)"])
         return " · ".join([line, *(f"⚠️ {w}" for w in info.warnings)])
 
     def face_part(self, photo: np.ndarray, label: str) -> np.ndarray:

@@ -5,6 +5,7 @@ import functools
 
 import gradio as gr
 
+from inpaint.inputs import MODES
 from inpaint.reference import REFERENCE_PARTS
 
 from . import client_js, examples, text
@@ -32,8 +33,10 @@ def brush_for(layer: str) -> dict:
 
 def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
     limit = {"concurrency_id": ENGINE, "concurrency_limit": settings.concurrency}
-    # `edit` took six inputs before `reference` and `parts`: a client may still send six.
-    with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600), optional_tail={"edit": 2}) as demo:
+    # `edit` took six inputs before `reference`, `parts` and `mode`, `run_canvas` three before
+    # `mode`: a client may still send those.
+    with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600),
+                       optional_tail={"edit": 3, "run_canvas": 1}) as demo:
         gr.Markdown(text.INTRO)
         if handlers.service.warning:
             gr.Markdown(f"⚠️ **Classical fallback in use.** {handlers.service.warning}", elem_id="fallback-warning")
@@ -61,6 +64,9 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                                              for label in REFERENCE_BUTTONS]
                 faithfulness = gr.Slider(0, 1, value=0.5, step=0.05, label="Sketch faithfulness",
                                          info="0 = follow the sketch exactly, 1 = loosely")
+                mode = gr.Radio([(m.capitalize(), m) for m in MODES], value="auto", label="What the lines do", elem_id="mode",
+                                info="Reshape moves the photo's own part onto your lines; Redraw paints the "
+                                     "masked region anew; Auto reshapes when your lines match the photo's")
                 align = gr.Checkbox(value=True, label="Align the face",
                                     info="Find the face and edit it in the model's face frame")
                 run = gr.Button("Run", variant="primary", elem_id="run")
@@ -100,19 +106,22 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         (edges.click(handlers.photo_edges, canvas, sketch_url, api_name="photo_edges",
                      api_visibility="undocumented", **limit)
          .success(None, sketch_url, None, js=client_js.draw_into_layers("Sketch", activate=False)))
-        run.click(handlers.run_canvas, [canvas, faithfulness, align], [result, download, status],
+        run.click(handlers.run_canvas, [canvas, faithfulness, align, mode], [result, download, status],
                   api_name="run_canvas", api_visibility="undocumented", **limit)
 
         # The plain-image API: files in, PNG out (the UI's Run above takes the editor's value).
         with gr.Group(visible=False):
             api_inputs = [gr.File(label=name) for name in ("image", "mask", "sketch", "color")]
             api_inputs += [gr.Number(0.5, label="faithfulness"), gr.Checkbox(True, label="align"),
-                           gr.File(label="reference"), gr.CheckboxGroup(list(REFERENCE_PARTS), label="parts")]
+                           gr.File(label="reference"), gr.CheckboxGroup(list(REFERENCE_PARTS), label="parts"),
+                           gr.Radio(list(MODES), value="auto", label="mode")]
             api_output = gr.Image(type="filepath", format="png", label="edited")
         gr.on([], handlers.edit, api_inputs, api_output, api_name="edit", **limit,
               api_description="Redraw the masked region of a photo. image, mask (white or opaque = redraw), "
                               "optional sketch and color layers (alpha > 127 = stroke / hint), all the photo's "
                               "size; faithfulness 0–1; align; optional reference photo and the parts to take "
-                              "from it (mouth, nose, eyes, eyebrows; the mask is optional then). Returns the "
+                              "from it (mouth, nose, eyes, eyebrows; the mask is optional then); mode: auto "
+                              "(reshape when the sketch matches the photo's own lines, else redraw), reshape "
+                              "(move the photo's own part onto the sketch's lines) or redraw. Returns the "
                               "edited photo, PNG, same size.")
     return demo

@@ -1,0 +1,152 @@
+"""Reshape: the photo's own part moved onto the user's lines (inpaint/reshape.py, Editor.edit's
+warp stage), on scikit-image's public-domain astronaut and moves drawn by evaluation.deform."""
+import cv2
+import numpy as np
+import pytest
+import torch
+
+from inpaint import Editor, GeneratorConfig, SketchPConvUNet
+from inpaint.face import detect_faces, face_part_mask, grey_image
+from inpaint.face.parts import grow_mask, part_margin
+from inpaint.reshape import determinant, register
+from evaluation import quality
+from evaluation.deform import deform
+from sketch import own_strokes
+from skimage.data import astronaut
+
+EDGES = "gradient"  # the own lines' detector where any will do (the gradient fallback is fast)
+
+
+@pytest.fixture(scope="module")
+def editor():
+    torch.manual_seed(0)
+    return Editor.from_network(SketchPConvUNet(GeneratorConfig(width=0.125)), "tiny").with_options(edges=EDGES)
+
+
+@pytest.fixture(scope="module")
+def hed():
+    """HED, as the app runs it: where a part moves, its lines must be the real ones (the
+    gradient fallback finds too few lines on a mouth to register)."""
+    import sketch
+
+    try:
+        return sketch.get_detector("hed")
+    except sketch.HedWeightsNotFoundError as error:
+        pytest.skip(f"HED weights cannot be had here: {error}")
+
+
+@pytest.fixture(scope="module")
+def face():
+    image = astronaut()
+    return image, detect_faces(grey_image(image))[0].landmarks
+
+
+def part_mask(image: np.ndarray, part: str) -> np.ndarray:
+    region = face_part_mask(image, [part])
+    return grow_mask(region, part_margin(region))
+
+
+def layer(marks: np.ndarray) -> np.ndarray:
+    return marks.astype(np.uint8) * 255
+
+
+def hole_psnr(result: np.ndarray, truth: np.ndarray, hole: np.ndarray) -> float:
+    error = float(((result[hole].astype(np.float64) - truth[hole]) ** 2).mean())
+    return float("inf") if error == 0 else 10 * np.log10(255.0**2 / error)
+
+
+@pytest.mark.parametrize("part", ["mouth", "eyes", "nose"])
+def test_the_photos_own_lines_unchanged_give_the_photo_back(editor, face, part):
+    image, _ = face
+    mask = part_mask(image, part)
+    own = own_strokes(image, mask, EDGES)  # what "Start from the photo's edges" draws
+    done = editor.edit(image, layer(mask), layer(own), faithfulness=0.0, return_info=True)
+    assert done.info.mode == "reshape" and "100%" in done.info.mode_note
+    assert hole_psnr(np.asarray(done.image), image, mask) >= 35.0
+
+
+@pytest.mark.parametrize("part, seed", [("mouth", 3), ("mouth", 4), ("eyes", 3), ("eyebrows", 3)])
+def test_a_moved_part_comes_back_near_the_truth_from_its_lines(editor, hed, face, part, seed):
+    image, landmarks = face
+    moved = deform(image, landmarks, part, np.random.default_rng(seed))
+    lines = own_strokes(moved.truth, moved.mask, hed)
+    done = editor.with_options(edges=hed).edit(image, layer(moved.mask), layer(lines), faithfulness=0.0, mode="reshape", return_info=True)
+    result = np.asarray(done.image)
+    assert done.info.mode == "reshape"
+    structure = quality.structure(result, moved.truth, moved.mask)
+    print(part, seed, moved.description, structure, quality.structure(image, moved.truth, moved.mask))
+    assert structure >= 0.85 and structure > quality.structure(image, moved.truth, moved.mask)
+    assert 0.85 <= quality.sharpness(result, moved.truth, moved.mask) <= 1.15  # the photo's own pixels, not a fill
+    feather = done.info.feather
+    band = cv2.dilate(moved.mask.astype(np.uint8), np.ones((2 * feather + 3, 2 * feather + 3), np.uint8)) > 0
+    assert np.array_equal(result[~band], image[~band])
+
+
+def test_the_field_has_no_folds_and_is_zero_beyond_the_hole():
+    hole = np.zeros((128, 128), bool)
+    cv2.ellipse(hole.view(np.uint8), (64, 64), (40, 30), 0, 0, 360, 1, -1)
+    own = np.zeros_like(hole, np.uint8)
+    cv2.ellipse(own, (64, 64), (18, 8), 0, 0, 360, 1, 1)
+    cv2.line(own, (48, 64), (80, 64), 1, 1)
+    wider = np.zeros_like(own)
+    cv2.ellipse(wider, (64, 64), (26, 11), 0, 0, 360, 1, 1)  # the mouth wider and fuller
+    cv2.line(wider, (40, 64), (88, 64), 1, 1)
+    found = register(own > 0, wider > 0, hole, None, 0.0)
+    assert (found.field[~hole] == 0).all()
+    assert determinant(found.field).min() > 0
+    moved_corner = 88 + found.field[64, 88, 0]  # the pixel at the new corner comes from the old one
+    assert abs(moved_corner - 80) < 3 and found.matched > 0.8
+    # faithfulness 1 keeps only the part's overall move: still no folds, still zero outside
+    loose = register(own > 0, wider > 0, hole, None, 1.0)
+    assert (loose.field[~hole] == 0).all() and determinant(loose.field).min() > 0
+
+
+def test_a_big_photo_keeps_the_detail_of_its_reshaped_mouth(editor, hed, face):
+    """The field is found in the 256-px frame but moves the full-resolution pixels."""
+    image, landmarks = face
+    scale = 3000 / 512
+    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    rng = np.random.default_rng(0)
+    big = np.clip(big.astype(np.int16) + rng.integers(-8, 9, big.shape), 0, 255).astype(np.uint8)  # fine detail
+    moved = deform(big, landmarks * scale, "mouth", np.random.default_rng(3))
+    lines = own_strokes(moved.truth, moved.mask, hed)
+    result = np.asarray(editor.with_options(edges=hed).edit(big, layer(moved.mask), layer(lines), faithfulness=0.0, mode="reshape"))
+    assert quality.sharpness(result, moved.truth, moved.mask) >= 0.9
+
+
+def test_the_mode_is_chosen_as_documented(editor, face):
+    image, _ = face
+    mask = part_mask(image, "mouth")
+    own = layer(own_strokes(image, mask, EDGES))
+    assert editor.edit(image, layer(mask), return_info=True).info.mode == "redraw"  # no sketch: as before
+    assert editor.edit(image, layer(mask), own, return_info=True).info.mode == "reshape"
+    forced = editor.edit(image, layer(mask), own, mode="redraw", return_info=True)
+    assert forced.info.mode == "redraw" and forced.info.mode_note == ""
+    plain = editor.edit(image, layer(mask), mode="reshape", return_info=True)
+    assert plain.info.mode == "redraw" and "no sketch" in plain.info.mode_note
+    with pytest.raises(ValueError, match="mode must be one of auto, reshape, redraw"):
+        editor.edit(image, layer(mask), own, mode="warp")
+
+
+def test_a_sketch_with_nothing_to_match_falls_back_to_redraw_with_a_note(editor, face):
+    image, _ = face
+    mask = part_mask(image, "mouth")
+    ys, xs = np.nonzero(mask)
+    stray = np.zeros(mask.shape, np.uint8)
+    for k in range(6):  # zigzags across the mouth, nothing like its lines
+        y = int(ys.min() + (k + 0.5) * (ys.max() - ys.min()) / 6)
+        cv2.line(stray, (int(xs.min()), y), (int(xs.max()), y + (-1) ** k * 4), 1, 1)
+    for mode in ("auto", "reshape"):
+        done = editor.edit(image, layer(mask), layer(stray > 0), mode=mode, return_info=True)
+        assert done.info.mode == "redraw" and "matched" in done.info.mode_note and "redrawn" in done.info.mode_note
+
+
+def test_the_classical_fallback_reshapes_too(hed, face):
+    image, landmarks = face
+    telea = Editor.telea(256).with_options(edges=hed)
+    moved = deform(image, landmarks, "mouth", np.random.default_rng(3))
+    lines = own_strokes(moved.truth, moved.mask, hed)
+    done = telea.edit(image, layer(moved.mask), layer(lines), faithfulness=0.0, return_info=True)
+    assert done.info.mode == "reshape"
+    assert quality.structure(np.asarray(done.image), moved.truth, moved.mask) > \
+        quality.structure(image, moved.truth, moved.mask)
