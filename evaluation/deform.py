@@ -60,14 +60,26 @@ def _nearer(points: np.ndarray, other: np.ndarray, xs, ys) -> np.ndarray:
     return (((xs - a[0]) ** 2 + (ys - a[1]) ** 2) < ((xs - b[0]) ** 2 + (ys - b[1]) ** 2)).astype(np.float32)
 
 
-def draw_move(landmarks: np.ndarray, shape: tuple[int, int], part: str,
-              rng: np.random.Generator) -> tuple[np.ndarray, str]:
-    """The part's raw backward field (not yet confined to a mask) and what it does."""
+def draw_values(part: str, rng: np.random.Generator) -> dict[str, float]:
+    """One draw of a part's move from the protocol's ranges (eye distances for shifts)."""
+    if part == "mouth":
+        return {"wide": rng.uniform(0.85, 1.25), "high": rng.uniform(0.85, 1.25), "corners": rng.uniform(-0.06, 0.06)}
+    if part == "eyes":
+        return {"left": rng.uniform(0.85, 1.30), "right": rng.uniform(0.85, 1.30)}
+    if part == "eyebrows":
+        return {"up": rng.uniform(-0.08, 0.12), "arch": rng.uniform(0.0, 0.06)}
+    if part == "nose":
+        return {"wide": rng.uniform(0.80, 1.15)}
+    raise ValueError(f"unknown part {part!r}; choose from {', '.join(PARTS)}")
+
+
+def move_field(landmarks: np.ndarray, shape: tuple[int, int], part: str, values: dict[str, float]) -> tuple[np.ndarray, str]:
+    """The part's raw backward field for these values (not yet confined to a mask), and what it does."""
     xs, ys = _grid(shape)
     gap = eye_distance(landmarks)
     if part == "mouth":
         lips = landmarks[MOUTH]
-        sx, sy, lift = rng.uniform(0.85, 1.25), rng.uniform(0.85, 1.25), rng.uniform(-0.06, 0.06) * gap
+        sx, sy, lift = values["wide"], values["high"], values["corners"] * gap
         size = float(np.ptp(lips[:, 0]))
         field = _scaled(xs, ys, lips.mean(0), sx, sy, 1.0)
         for corner in MOUTH_CORNERS:  # corners up (lift > 0) or down, as a smile or a frown
@@ -75,26 +87,23 @@ def draw_move(landmarks: np.ndarray, shape: tuple[int, int], part: str,
         return field, f"mouth ×{sx:.2f} wide ×{sy:.2f} high, corners {lift / gap:+.2f} eye distances up"
     if part == "eyes":
         field = np.zeros(shape + (2,), np.float32)
-        scales = []
-        for eye, other in ((EYE_LEFT, EYE_RIGHT), (EYE_RIGHT, EYE_LEFT)):
-            points, s = landmarks[eye], rng.uniform(0.85, 1.30)
+        for eye, other, key in ((EYE_LEFT, EYE_RIGHT, "left"), (EYE_RIGHT, EYE_LEFT, "right")):
+            points, s = landmarks[eye], values[key]
             field += _scaled(xs, ys, points.mean(0), s, s, _nearer(points, landmarks[other], xs, ys))
-            scales.append(s)
-        return field, f"eyes ×{scales[0]:.2f} and ×{scales[1]:.2f}"
+        return field, f"eyes ×{values['left']:.2f} and ×{values['right']:.2f}"
     if part == "eyebrows":
-        raise_by, arch = rng.uniform(-0.08, 0.12) * gap, rng.uniform(0.0, 0.06) * gap
+        raise_by, arch = values["up"] * gap, values["arch"] * gap
         field = np.zeros(shape + (2,), np.float32)
         for brow, other in ((BROW_LEFT, BROW_RIGHT), (BROW_RIGHT, BROW_LEFT)):
             points = landmarks[brow]
             length = float(np.ptp(points[:, 0]))
             near = _nearer(points, landmarks[other], xs, ys)
             field[..., 1] += (raise_by + arch * _bump(xs, ys, points.mean(0), 0.3 * length)) * near
-        return field, f"brows {raise_by / gap:+.2f} eye distances up, arched {arch / gap:.2f}"
+        return field, f"brows {values['up']:+.2f} eye distances up, arched {values['arch']:.2f}"
     if part == "nose":
         points = landmarks[NOSE]
-        s = rng.uniform(0.80, 1.15)
-        field = _scaled(xs, ys, points.mean(0), s, 1.0, 1.0)
-        return field, f"nose ×{s:.2f} wide"
+        field = _scaled(xs, ys, points.mean(0), values["wide"], 1.0, 1.0)
+        return field, f"nose ×{values['wide']:.2f} wide"
     raise ValueError(f"unknown part {part!r}; choose from {', '.join(PARTS)}")
 
 
@@ -114,10 +123,16 @@ def determinant(field: np.ndarray) -> np.ndarray:
     return (1.0 + dux_dx) * (1.0 + duy_dy) - dux_dy * duy_dx
 
 
-def deform(photo: np.ndarray, landmarks: np.ndarray, part: str, rng: np.random.Generator) -> Deformation:
-    """One drawn move of `part` of the face with these landmarks, confined to its mask."""
+def deform(photo: np.ndarray, landmarks: np.ndarray, part: str, rng: np.random.Generator | None = None,
+           values: dict[str, float] | None = None) -> Deformation:
+    """One move of `part` of the face with these landmarks (drawn with `rng`, or the given
+    `values`), confined to its mask."""
     shape = photo.shape[:2]
-    field, description = draw_move(landmarks, shape, part, rng)
+    if values is None:
+        if rng is None:
+            raise ValueError("give rng or values")
+        values = draw_values(part, rng)
+    field, description = move_field(landmarks, shape, part, values)
     region = draw_parts(landmarks, shape, [part])
     after = draw_parts(moved_landmarks(landmarks, field), shape, [part])
     both = region | after

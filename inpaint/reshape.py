@@ -35,13 +35,13 @@ from .frame import Frame
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
-GROUP_REACH = 0.35  # own lines farther than this × the eye distance from every part's landmarks stay put
+GROUP_REACH = 0.5  # own lines farther than this × the eye distance from every part's landmarks stay put
 REACH, TOLERANCE = 12.0, 2.5  # frame px: the ICP's first and last pairing distance
 ITERATIONS = 30
 SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
 STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
 SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
-ALONG = 2.5  # frame px: the pull is averaged over the line points this close
+ALONG = 5.0  # frame px: the pull is averaged over the line points this close
 RESIDUAL_REACH = 4.0  # frame px: how far a line point looks for its sketch line after its part's map
 CONTROL_SPACING = 2.0  # frame px between the spline's control points
 EDGE_SPACING = 3.0  # ... and between its anchors on the hole's edge

@@ -114,6 +114,33 @@ def test_edit_with_a_reference_and_no_mask_redraws_only_around_that_part(client,
     assert 170 < xs.min() and xs.max() < 280 and 110 < ys.min() and ys.max() < 190
 
 
+def test_edit_reshapes_with_the_photos_own_lines_and_gives_the_photo_back(client, tmp_path):
+    """The astronaut's own lines over her mouth, as "Start from the photo's edges" draws them,
+    sent with mode reshape: the photo comes back unchanged; with mode redraw the mouth is redrawn."""
+    from gradio_client import handle_file
+
+    import sketch
+    from inpaint.face import face_part_mask
+    from inpaint.face.parts import grow_mask, part_margin
+
+    photo = np.asarray(Image.open(ROOT / "webapp" / "examples" / "astronaut.png").convert("RGB"))
+    region = face_part_mask(photo, ["mouth"])
+    mask = grow_mask(region, part_margin(region))
+    own = sketch.own_strokes(photo, mask)  # the detector the server has (the same cache)
+    Image.fromarray(photo).save(tmp_path / "photo.png")
+    Image.fromarray(mask.astype(np.uint8) * 255).save(tmp_path / "mask.png")
+    Image.fromarray(own.astype(np.uint8) * 255).save(tmp_path / "own.png")
+    inputs = [handle_file(tmp_path / name) for name in ("photo.png", "mask.png", "own.png")]
+    for mode, same in (("reshape", True), ("redraw", False)):
+        out = np.asarray(Image.open(client.predict(*inputs, None, 0.0, True, None, [], mode,
+                                                   api_name="/edit")).convert("RGB"))
+        assert np.array_equal(out, photo) == same, mode
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="mode must be one of auto, reshape, redraw|not in the list of choices"):
+        client.predict(*inputs, None, 0.0, True, None, [], "warp", api_name="/edit")
+
+
 @pytest.mark.parametrize("image, mask, kwargs, message", [
     ("text", "mask", {}, "not an image"),
     ("photo", "empty", {}, "The mask is empty"),

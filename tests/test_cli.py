@@ -41,6 +41,15 @@ def test_single_image(files):
     assert "out.png (w, redraw, crop," in result.stdout
 
 
+def test_mode_reshape_without_lines_says_it_redrew_and_a_bad_mode_exits_2(files):
+    result = cli("--image", "face.jpg", "--mask", "mask.png", "--out", "out.png", "--weights", "w.safetensors",
+                 "--mode", "reshape", cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "redraw: no sketch lines in the mask to reshape to" in result.stdout
+    bad = cli("--image", "face.jpg", "--mask", "mask.png", "--weights", "w.safetensors", "--mode", "warp", cwd=files)
+    assert bad.returncode == 2 and "invalid choice: 'warp'" in bad.stderr
+
+
 def test_truncated_png_exits_2_with_one_line(files):
     data = (files / "mask.png").read_bytes()
     (files / "bad.png").write_bytes(data[: len(data) // 2])

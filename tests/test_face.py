@@ -121,20 +121,30 @@ def test_training_faces_are_aligned_to_the_editors_frame_with_their_landmarks(so
 
 
 def test_one_editor_from_four_threads_gives_the_sequential_results(editor, source):
-    """dlib's detector is not reentrant: shared, it crashed the process or returned garbage."""
+    """dlib's detector is not reentrant: shared, it crashed the process or returned garbage.
+    Reshape edits (a moved mouth's lines) run beside redraws: the warp stage keeps no state."""
+    from evaluation.deform import deform
+    from sketch import own_strokes
+
+    editor = editor.with_options(edges="gradient")
     jobs = []
     for k, (width, scale, angle) in enumerate([(900, 1.0, 0.0), (1200, 1.6, 15.0), (1000, 1.3, -10.0), (800, 0.8, 5.0)]):
         canvas, (landmarks,) = compose(source, width, 700, [(scale, angle, (width // 2, 350))])
-        jobs.append((canvas, mouth_mask(canvas.shape[:2], landmarks), k % 2 == 0))
-    jobs += [(canvas, mask, not align) for canvas, mask, align in jobs]  # align on and off for each photo
-    expected = [editor.edit(canvas, mask, align=align, return_info=True) for canvas, mask, align in jobs]
+        jobs.append((canvas, mouth_mask(canvas.shape[:2], landmarks), {"align": k % 2 == 0}))
+        if k < 2:
+            moved = deform(canvas, landmarks, "mouth", values={"wide": 1.2, "high": 1.1, "corners": 0.04})
+            lines = own_strokes(moved.truth, moved.mask, "gradient")
+            jobs.append((canvas, moved.mask, {"sketch": lines, "mode": "reshape", "faithfulness": 0.0}))
+    jobs += [(canvas, mask, {**kw, "align": not kw.get("align", True)}) for canvas, mask, kw in jobs]
+    expected = [editor.edit(canvas, mask, return_info=True, **kw) for canvas, mask, kw in jobs]
     assert {e.info.path for e in expected} == {"aligned", "full"}
+    assert {e.info.mode for e in expected} == {"reshape", "redraw"}
     results: dict[tuple[int, int], tuple] = {}
 
     def work(thread: int) -> None:
         for round_ in range(3):
             k = (thread + round_) % len(jobs)
-            done = editor.edit(*jobs[k][:2], align=jobs[k][2], return_info=True)
+            done = editor.edit(*jobs[k][:2], return_info=True, **jobs[k][2])
             results[thread, round_] = (k, np.asarray(done.image), done.info.path, done.info.box)
 
     threads = [threading.Thread(target=work, args=(t,)) for t in range(4)]

@@ -65,17 +65,30 @@ def test_the_photos_own_lines_unchanged_give_the_photo_back(editor, face, part):
     assert hole_psnr(np.asarray(done.image), image, mask) >= 35.0
 
 
-@pytest.mark.parametrize("part, seed", [("mouth", 3), ("mouth", 4), ("eyes", 3), ("eyebrows", 3)])
-def test_a_moved_part_comes_back_near_the_truth_from_its_lines(editor, hed, face, part, seed):
-    image, landmarks = face
-    moved = deform(image, landmarks, part, np.random.default_rng(seed))
+@pytest.fixture(scope="module")
+def large_face():
+    """The astronaut at 1024 px: her face 180 px wide, so an eye spans ~40 px (at 512 it is a
+    strip of a few hundred pixels, too small to score)."""
+    image = cv2.resize(astronaut(), (1024, 1024), interpolation=cv2.INTER_CUBIC)
+    return image, detect_faces(grey_image(image))[0].landmarks
+
+
+@pytest.mark.parametrize("part, values", [
+    ("mouth", {"wide": 1.15, "high": 1.05, "corners": 0.03}),
+    ("eyes", {"left": 1.2, "right": 1.2}),
+    ("eyebrows", {"up": 0.10, "arch": 0.03}),
+    ("eyebrows", {"up": -0.06, "arch": 0.0}),
+])
+def test_a_moved_part_comes_back_near_the_truth_from_its_lines(editor, hed, large_face, part, values):
+    image, landmarks = large_face
+    moved = deform(image, landmarks, part, values=values)
     lines = own_strokes(moved.truth, moved.mask, hed)
-    done = editor.with_options(edges=hed).edit(image, layer(moved.mask), layer(lines), faithfulness=0.0, mode="reshape", return_info=True)
+    done = editor.with_options(edges=hed).edit(image, layer(moved.mask), layer(lines), faithfulness=0.0,
+                                               mode="reshape", return_info=True)
     result = np.asarray(done.image)
     assert done.info.mode == "reshape"
     structure = quality.structure(result, moved.truth, moved.mask)
-    print(part, seed, moved.description, structure, quality.structure(image, moved.truth, moved.mask))
-    assert structure >= 0.85 and structure > quality.structure(image, moved.truth, moved.mask)
+    assert structure > quality.structure(image, moved.truth, moved.mask) + 0.1
     assert 0.85 <= quality.sharpness(result, moved.truth, moved.mask) <= 1.15  # the photo's own pixels, not a fill
     feather = done.info.feather
     band = cv2.dilate(moved.mask.astype(np.uint8), np.ones((2 * feather + 3, 2 * feather + 3), np.uint8)) > 0
@@ -101,14 +114,14 @@ def test_the_field_has_no_folds_and_is_zero_beyond_the_hole():
     assert (loose.field[~hole] == 0).all() and determinant(loose.field).min() > 0
 
 
-def test_a_big_photo_keeps_the_detail_of_its_reshaped_mouth(editor, hed, face):
+def test_a_big_photo_keeps_the_detail_of_its_reshaped_mouth(editor, hed, large_face):
     """The field is found in the 256-px frame but moves the full-resolution pixels."""
-    image, landmarks = face
-    scale = 3000 / 512
+    image, landmarks = large_face
+    scale = 4000 / 1024
     big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     rng = np.random.default_rng(0)
     big = np.clip(big.astype(np.int16) + rng.integers(-8, 9, big.shape), 0, 255).astype(np.uint8)  # fine detail
-    moved = deform(big, landmarks * scale, "mouth", np.random.default_rng(3))
+    moved = deform(big, landmarks * scale, "mouth", values={"wide": 1.15, "high": 1.05, "corners": 0.03})
     lines = own_strokes(moved.truth, moved.mask, hed)
     result = np.asarray(editor.with_options(edges=hed).edit(big, layer(moved.mask), layer(lines), faithfulness=0.0, mode="reshape"))
     assert quality.sharpness(result, moved.truth, moved.mask) >= 0.9
@@ -141,10 +154,10 @@ def test_a_sketch_with_nothing_to_match_falls_back_to_redraw_with_a_note(editor,
         assert done.info.mode == "redraw" and "matched" in done.info.mode_note and "redrawn" in done.info.mode_note
 
 
-def test_the_classical_fallback_reshapes_too(hed, face):
-    image, landmarks = face
+def test_the_classical_fallback_reshapes_too(hed, large_face):
+    image, landmarks = large_face
     telea = Editor.telea(256).with_options(edges=hed)
-    moved = deform(image, landmarks, "mouth", np.random.default_rng(3))
+    moved = deform(image, landmarks, "mouth", values={"wide": 1.15, "high": 1.05, "corners": 0.03})
     lines = own_strokes(moved.truth, moved.mask, hed)
     done = telea.edit(image, layer(moved.mask), layer(lines), faithfulness=0.0, return_info=True)
     assert done.info.mode == "reshape"

@@ -1,0 +1,71 @@
+"""The README's reshape figure, on the public-domain astronaut.
+
+    python examples/reshape_figure.py [--weights PATH] [--out docs/reshape.png]
+
+Three edits a retoucher makes (a wider smile, raised brows, bigger eyes), each given as the
+lines of the astronaut moved that way (`evaluation.deform` with fixed values; the lines are
+what "Start from the photo's edges" draws on the moved photo). Per row: the photo with the
+mask and the lines, the network redrawing the mask from the lines (redraw), the photo's own
+part moved onto the lines (reshape), and the moved photo the lines were taken from.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+from skimage.data import astronaut
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from evaluation.deform import deform  # noqa: E402
+from inpaint import Editor  # noqa: E402
+from inpaint.face import detect_faces, grey_image  # noqa: E402
+from sketch import own_strokes  # noqa: E402
+
+EDITS = (("wider smile", "mouth", {"wide": 1.2, "high": 1.08, "corners": 0.04}),
+         ("raised brows", "eyebrows", {"up": 0.10, "arch": 0.04}),
+         ("bigger eyes", "eyes", {"left": 1.25, "right": 1.25}))
+CROP = (slice(40, 200), slice(165, 315))  # rows, columns around the astronaut's face
+
+
+def panel(image: np.ndarray, label: str) -> np.ndarray:
+    out = cv2.resize(image[CROP], None, fx=1.6, fy=1.6, interpolation=cv2.INTER_CUBIC)
+    cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
+    cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (20, 20, 20), 1, cv2.LINE_AA)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", help="default: the embedded model")
+    p.add_argument("--out", type=Path, default=HERE.parent / "docs" / "reshape.png")
+    args = p.parse_args(argv)
+    editor = Editor.load(args.weights)
+    photo = astronaut()
+    landmarks = detect_faces(grey_image(photo))[0].landmarks
+    rows = []
+    for label, part, values in EDITS:
+        moved = deform(photo, landmarks, part, values=values)
+        lines = own_strokes(moved.truth, moved.mask)
+        given = dict(faithfulness=0.0, return_info=True)
+        redraw = editor.edit(photo, moved.mask, lines, mode="redraw", **given)
+        reshape = editor.edit(photo, moved.mask, lines, mode="reshape", **given)
+        shown = photo.copy()
+        shown[moved.mask] = (0.6 * shown[moved.mask] + 0.4 * 255).astype(np.uint8)
+        shown[lines] = (20, 20, 20)
+        rows.append(np.concatenate([panel(shown, label), panel(np.asarray(redraw.image), "redraw"),
+                                    panel(np.asarray(reshape.image), reshape.info.mode),
+                                    panel(moved.truth, "lines taken from")], axis=1))
+        print(f"{label}: {reshape.info.mode} ({reshape.info.mode_note})")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(args.out), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))
+    print(args.out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
