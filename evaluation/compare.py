@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scipy.stats import wilcoxon
 
-from train.masks import BUCKETS, bucket_name
+from holes.masks import BUCKETS, bucket_name
 
 from .evaluate import HEADLINE
 

@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     from inpaint.imageio import to_rgb
     from sketch import get_detector, soft_edges, thin_lines
 
-    from train.data import list_images
+    from inpaint.imageio import list_images
 
     loaded = Editor.load(args.weights)
     editors = {detail: loaded.with_options(detail=detail) for detail in (False, True)}

@@ -38,10 +38,8 @@ import numpy as np
 from PIL import Image
 from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
-from inpaint.imageio import to_rgb
-
-from train import data
-from train.masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
+from inpaint.imageio import list_images, square_resize, to_rgb
+from holes.masks import BUCKETS, bucket_name, fingerprint, load_bucket_masks, save_bucket_masks
 
 from . import quality
 
@@ -56,16 +54,9 @@ HEADLINE = (0.1, 0.6)  # buckets pooled into the summary row
 PSNR_CAP = 100.0
 
 
-def list_images(root: str | Path) -> list[Path]:
-    """Every image file under `root`, recursive, in sorted order."""
-    if not Path(root).is_dir():
-        raise FileNotFoundError(f"{root}: no such folder")
-    return data.list_images(Path(root))
-
-
 def load_square(path: str | Path, size: int) -> np.ndarray:
     """RGB uint8 size×size: the centre square of the (EXIF-upright) image, resized as in training."""
-    return data.square_resize(to_rgb(path), size)
+    return square_resize(to_rgb(path), size)
 
 
 def psnr(truth: np.ndarray, result: np.ndarray) -> float:

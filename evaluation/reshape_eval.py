@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     import sketch
     from inpaint import Editor, WeightsError
 
-    from .evaluate import list_images
+    from inpaint.imageio import list_images
     from .transfer_eval import load_faces
 
     torch.set_num_threads(args.threads)

@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     import sketch
     from inpaint import Editor, WeightsError
 
-    from train.data import list_images
+    from inpaint.imageio import list_images
 
     torch.set_num_threads(args.threads)
     try:

@@ -15,12 +15,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .editor import Editor
-from .imageio import check_file, save_image
+from .imageio import IMAGE_SUFFIXES, check_file, save_image
 from .inputs import MODES
 from .reference import REFERENCE_PARTS
 from .weights import WeightsError
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
 
 
 class UsageError(ValueError):
@@ -151,7 +150,8 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
         raise UsageError(f"{out_path}: cannot write the result ({exc.strerror or exc})") from None
     info = done.info
     for warning in info.warnings:
-        tqdm.write(f"warning: {image_path}: {warning}", file=sys.stderr)
+        about = args.reference if args.reference is not None and warning.startswith("the reference") else image_path
+        tqdm.write(f"warning: {about}: {warning}", file=sys.stderr)
     taken = f", {info.reference}" if info.reference else ""
     mode = f"{info.mode}: {info.mode_note}" if info.mode_note else info.mode
     return f"{out_path} ({info.model_name}, {mode}, {info.path}{taken}, {sum(info.ms.values()):.0f} ms)"

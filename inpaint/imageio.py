@@ -13,7 +13,9 @@ import os
 import re
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
+import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -24,6 +26,24 @@ FRAMES_KEY = "sketchface.frames"  # in a decoded image's `info`: how many frames
 
 ImageLike = Image.Image | np.ndarray
 Source = ImageLike | str | os.PathLike | bytes
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+def square_resize(rgb: np.ndarray, size: int) -> np.ndarray:
+    """Centre square crop, then resize to size×size (area filter when shrinking)."""
+    h, w = rgb.shape[:2]
+    side = min(h, w)
+    top, left = (h - side) // 2, (w - side) // 2
+    crop = rgb[top : top + side, left : left + side]
+    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
+    return cv2.resize(crop, (size, size), interpolation=interpolation)
+
+
+def list_images(root: str | os.PathLike) -> list[Path]:
+    """Every image file under `root` (by its suffix), recursive, in sorted order."""
+    if not Path(root).is_dir():
+        raise FileNotFoundError(f"{root}: no such folder")
+    return sorted(p for p in Path(root).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
 
 
 def _limit(max_side: int, max_pixels: int) -> str:

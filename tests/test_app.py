@@ -141,6 +141,20 @@ def test_edit_reshapes_with_the_photos_own_lines_and_gives_the_photo_back(client
         client.predict(*inputs, None, 0.0, True, None, [], "warp", api_name="/edit")
 
 
+def test_edit_info_tells_an_api_client_what_was_done_and_the_api_page_says_what_is_optional(client, files):
+    from gradio_client import handle_file
+
+    path, report = client.predict(handle_file(files["photo"]), handle_file(files["mask"]), api_name="/edit_info")
+    check_edit(path, files)
+    assert report["mode"] == "redraw" and report["frame"] in ("crop", "full", "aligned") and report["model"]
+    assert isinstance(report["warnings"], list) and set(report["ms"]) >= {"read", "engine", "paste"}
+    for name in ("/edit", "/edit_info"):
+        parameters = {p["parameter_name"]: p for p in client.view_api(print_info=False, return_format="dict")
+                      ["named_endpoints"][name]["parameters"]}
+        assert not parameters["image"]["parameter_has_default"]
+        assert all(parameters[k]["parameter_has_default"] for k in ("mask", "sketch", "color", "reference", "mode"))
+
+
 @pytest.mark.parametrize("image, mask, kwargs, message", [
     ("text", "mask", {}, "not an image"),
     ("photo", "empty", {}, "The mask is empty"),
@@ -341,3 +355,35 @@ def test_a_bad_max_file_size_stops_the_app_before_the_model_loads(monkeypatch):
         Settings.from_env()
     monkeypatch.setenv("SKETCHFACE_MAX_FILE_SIZE", "2.5 GB")
     assert Settings.from_env().max_file_size == "2.5 GB"
+
+
+# -- the README, as written --------------------------------------------------------------------
+def readme_block(marker: str) -> str:
+    """The README's ```python block that contains `marker`."""
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    found = [b for b in blocks if marker in b]
+    assert len(found) == 1, marker
+    return found[0]
+
+
+def run_snippet(code: str, tmp_path: Path) -> str:
+    """Run a snippet "from the repository root" (its example files), writing only into tmp_path."""
+    import subprocess
+
+    (tmp_path / "webapp").symlink_to(ROOT / "webapp")
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=240)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def test_the_readme_api_snippet_runs_as_written(app_server, tmp_path):
+    code = readme_block("from gradio_client import").replace("http://127.0.0.1:7860/", app_server.url)
+    out = run_snippet(code, tmp_path)
+    assert "redraw" in out  # the report of edit_info: a mask and no lines is a fill
+
+
+def test_the_readme_python_snippet_runs_as_written(tmp_path):
+    out = run_snippet(readme_block("from inpaint import Editor"), tmp_path)
+    assert out.split()[0] in ("reshape", "redraw") and (tmp_path / "edited.png").is_file()

@@ -6,7 +6,7 @@ import pytest
 
 from evaluation.compare import compare, main, paired_rows
 from evaluation.evaluate import HEADLINE
-from train.masks import BUCKETS, bucket_name
+from holes.masks import BUCKETS, bucket_name
 
 FILES = [f"img{i}.png" for i in range(60)]
 

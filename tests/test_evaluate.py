@@ -8,7 +8,7 @@ from PIL import Image
 
 from inpaint import GeneratorConfig, SketchPConvUNet, save_checkpoint
 from evaluation.evaluate import METHODS, evaluate, list_images, load_editor, load_square, main, metrics, run_methods
-from train.masks import BUCKETS, bucket_masks, save_bucket_masks
+from holes.masks import BUCKETS, bucket_masks, save_bucket_masks
 
 
 def _synthetic(seed: int, h: int = 280, w: int = 300) -> np.ndarray:

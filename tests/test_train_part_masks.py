@@ -4,7 +4,7 @@ import pytest
 
 from inpaint.frame import CANONICAL
 from inpaint.landmarks import EYE_LEFT, EYE_RIGHT, EYES, MOUTH, NOSE
-from train.masks import FACE_REGIONS
+from holes.masks import FACE_REGIONS
 from train.part_masks import PartMaskParams, part_mask
 
 

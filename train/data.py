@@ -22,29 +22,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from inpaint.contract import Guide, image_tensor, plane_tensor
+from inpaint.imageio import list_images, square_resize
+from holes.masks import MaskParams, random_mask
 from sketch.strokes import resize_max
 
 from .config import DataSection
-from .masks import MaskParams, random_mask
+from .sample_parts import crop_around, sample_dict
 from .part_masks import has_landmarks, part_mask
-
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp"}
-
-
-def list_images(folder: Path) -> list[Path]:
-    return sorted(p for p in Path(folder).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def square_resize(rgb: np.ndarray, size: int) -> np.ndarray:
-    """Centre square crop, then resize to size×size (area filter when shrinking)."""
-    h, w = rgb.shape[:2]
-    side = min(h, w)
-    top, left = (h - side) // 2, (w - side) // 2
-    crop = rgb[top : top + side, left : left + side]
-    interpolation = cv2.INTER_AREA if side > size else cv2.INTER_CUBIC
-    return cv2.resize(crop, (size, size), interpolation=interpolation)
-
 
 def edge_lines(image: np.ndarray, detector=None) -> np.ndarray:
     """Thin (1–2 px) lines of a face image, the raw material of training sketches."""
@@ -147,17 +131,6 @@ def choose_hole(rng: np.random.Generator, size: int, data: DataSection, landmark
     return random_mask(rng, size, MaskParams(hole_ratio=(data.hole_min, data.hole_max)), landmarks)
 
 
-def crop_around(hole: np.ndarray, side: int, rng: np.random.Generator) -> tuple[slice, slice]:
-    """A side×side window holding the hole's centre (jittered by a quarter side), inside the image."""
-    h, w = hole.shape
-    ys, xs = np.nonzero(hole)
-    cy, cx = (ys.mean(), xs.mean()) if ys.size else (h / 2, w / 2)
-    cy, cx = cy + rng.uniform(-0.25, 0.25) * side, cx + rng.uniform(-0.25, 0.25) * side
-    top = int(np.clip(round(cy - side / 2), 0, h - side))
-    left = int(np.clip(round(cx - side / 2), 0, w - side))
-    return slice(top, top + side), slice(left, left + side)
-
-
 def make_sample(
     image: np.ndarray, lines: np.ndarray, rng: np.random.Generator, resolution: int, data: DataSection,
     landmarks: np.ndarray | None = None, full: bool = False,
@@ -206,16 +179,6 @@ def make_sample(
             image = recolour_hole(image, hole, rng)
         color, color_mask = synthesize_color_hints(image, hole, rng)
     return sample_dict(image, hole, sketch, color, color_mask, level, mismatched=False)
-
-
-def sample_dict(image: np.ndarray, hole: np.ndarray, sketch: np.ndarray, color: np.ndarray,
-                color_mask: np.ndarray, level: float, mismatched: bool) -> dict:
-    """A training sample as the loader batches it: image C×H×W in [-1, 1], valid 1×H×W, the
-    `Guide` (colour zero off its hints), and whether the sketch is another face's."""
-    hints = plane_tensor(color_mask)[0]
-    guide = Guide(plane_tensor(sketch)[0], image_tensor(color)[0] * hints, hints, torch.tensor(level))
-    return {"image": image_tensor(image)[0], "valid": plane_tensor(~hole)[0], "guide": guide,
-            "mismatched": torch.tensor(float(mismatched))}
 
 
 def batch_to(batch: dict, device: torch.device, memory_format: torch.memory_format) -> dict:

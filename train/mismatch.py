@@ -14,13 +14,13 @@ import torch
 
 from evaluation.transfer import PARTS, transfer_case
 
+from .sample_parts import crop_around, sample_dict
+
 
 def mismatched_sample(image: np.ndarray, landmarks: np.ndarray, donor: tuple[np.ndarray, np.ndarray, np.ndarray],
                       rng: np.random.Generator, crop: int, level_power: float = 1.0) -> dict[str, torch.Tensor]:
     """One sample: `image`'s part masked, the donor's (image, lines, landmarks) lines of it as
     the sketch; a `crop`-px window around the hole when `crop` (else the whole face)."""
-    from .data import crop_around, sample_dict
-
     part = PARTS[int(rng.integers(len(PARTS)))]
     donor_image, donor_lines, donor_landmarks = donor
     case = transfer_case(image, landmarks, donor_image, donor_lines, donor_landmarks, part)

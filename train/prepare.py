@@ -31,7 +31,9 @@ import numpy as np
 from numpy.lib.format import open_memmap
 from tqdm import tqdm
 
-from .data import edge_lines, is_holdout, list_images, square_resize
+from inpaint.imageio import list_images, square_resize
+
+from .data import edge_lines, is_holdout
 
 FORMAT_VERSION = 2
 FLUSH_EVERY = 256

@@ -20,15 +20,15 @@ import math
 import numpy as np
 import torch
 
+from evaluation import quality
+from evaluation.transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
+                                 transfer_scores)
+from holes.masks import MaskParams, random_mask
 from inpaint import Editor
 from inpaint.engines import FrameInputs
 
 from .data import CacheSource
-from .masks import MaskParams, random_mask
 from .part_masks import has_landmarks
-from evaluation.transfer import (PARTS, colour_dabs, colour_move, lip_colour, part_hole, telea_fill, transfer_case,
-                       transfer_scores)
-from evaluation import quality
 
 
 LARGE_HOLE = (0.3, 0.5)

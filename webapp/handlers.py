@@ -63,19 +63,32 @@ class Handlers:
         self.results = results or ResultFiles()
 
     @user_errors
-    def edit(self, image: str | None, mask: str | None, sketch: str | None = None, color: str | None = None,
+    def edit(self, image: str | None, mask: str | None = None, sketch: str | None = None, color: str | None = None,
              faithfulness: float | None = 0.5, align: bool = True, reference: str | None = None,
              parts: list[str] | None = None, mode: str | None = "auto") -> str:
         """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
         transparent or white-on-black strokes; color: RGBA hints; reference: a photo whose
         `parts` to take, then the mask is optional; mode: auto, reshape or redraw), the edited
         photo out as a PNG of the same size, with the uploaded photo's ICC profile and EXIF."""
+        return self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode)[0]
+
+    @user_errors
+    def edit_info(self, image: str | None, mask: str | None = None, sketch: str | None = None,
+                  color: str | None = None, faithfulness: float | None = 0.5, align: bool = True,
+                  reference: str | None = None, parts: list[str] | None = None,
+                  mode: str | None = "auto") -> tuple[str, dict]:
+        """`edit`, and what was done: the model, the mode and why, the frame, the warnings, the
+        time per stage (the page's status line, as data)."""
+        path, result = self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode)
+        return path, result.report
+
+    def _edit(self, image, mask, sketch, color, faithfulness, align, reference, parts, mode):
         try:
             result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
                                        bool(align), reference, parts or (), mode)
         except ValueError as exc:
             raise _with_file_names(exc, [image, mask, sketch, color, reference]) from None
-        return self.results.save(result.image, "edited")
+        return self.results.save(result.image, "edited"), result
 
     @user_errors
     def run_canvas(self, value: dict | None, faithfulness: float, align: bool,

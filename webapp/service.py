@@ -37,6 +37,7 @@ REFERENCE_BUTTONS = {"Mouth": "mouth", "Eyes": "eyes", "Brows": "eyebrows", "Nos
 class ServedEdit:
     image: Image.Image  # RGB, the photo's size, with its ICC profile and EXIF in .info
     status: str  # one Markdown line: what ran, which path and why, how long
+    report: dict  # the same as data, for API clients (`edit_info`)
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,14 @@ class Service:
         """One edit on the inputs as they arrived (PIL images or file paths)."""
         done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), reference=reference,
                                 parts=parts, mode=mode, return_info=True)
-        return ServedEdit(done.image, self.status_line(done.info))
+        return ServedEdit(done.image, self.status_line(done.info), self.report(done.info))
+
+    def report(self, info: EditInfo) -> dict:
+        """What one edit did, as an API client reads it."""
+        return {"model": info.model_name, "fallback": self.editor.kind == "telea", "mode": info.mode,
+                "mode_note": info.mode_note, "frame": info.path, "frame_note": info.note,
+                "reference": info.reference, "sketch_pixels": info.sketch_pixels, "hint_pixels": info.hint_pixels,
+                "warnings": list(info.warnings), "ms": {k: round(v, 1) for k, v in info.ms.items()}}
 
     def status_line(self, info: EditInfo) -> str:
         engine = f"**{info.model_name}**"

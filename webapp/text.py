@@ -1,17 +1,21 @@
 """The words on the page."""
 
 INTRO = """# SketchFace
-Paint over part of a face, sketch what should be there, and get the photo back with only that
-part redrawn — at full resolution, every other pixel untouched."""
+Paint over part of a face and draw its new lines: the face's own mouth, eyes, brows or nose are
+moved onto them, at full resolution, every other pixel untouched.
+*What today's model does well and not:* it moves and reshapes what the photo already has, and
+fills a small blemish or gap; asked to draw a part the photo lacks (teeth in a closed mouth,
+another person's eye), it gives a soft patch with the lines painted on, not a real part."""
 
 HOW_TO = """
 1. **Upload a photo** (drop it on the canvas, paste it, or pick an example below). Up to
    4096 px on a side.
 2. **Mask** — with *Draw on: Mask*, paint over what should change, or click a face-part
    button (eyes, brows, nose, mouth, face, hair) to add that region. The eraser removes mask.
-3. **Sketch** *(optional)* — switch to *Draw on: Sketch* and draw the new lines with the thin
-   pen, inside the mask. **Start from the photo's edges** copies the photo's own lines inside
-   the mask onto the Sketch layer, so you can erase and redraw the few that should change.
+3. **Sketch** *(optional)* — click **Start from the photo's edges**: the photo's own lines
+   inside the mask go onto the Sketch layer. Erase and redraw the few that should move (a wider
+   smile, a raised brow): the photo's own part follows them (*What the lines do: Reshape*).
+   Or draw new lines with the thin pen for the network to draw from (*Redraw*).
 4. **Color** *(optional)* — on *Draw on: Color*, dab a colour where it should go (lips, eyes,
    hair).
    *Or make it look like another photo*: open **Make it look like this**, choose a reference
@@ -20,7 +24,9 @@ HOW_TO = """
    redraw as you like.
 5. **Run.** Drag the slider to compare before and after; download the PNG.
 
-*Sketch faithfulness*: 0 follows your lines exactly, 1 treats them as a loose suggestion.
+*What the lines do*: *Auto* moves the photo's own part when your lines match its own, else
+redraws. *Sketch faithfulness*: 0 follows your lines exactly, 1 treats them as a loose
+suggestion (in a reshape, 1 keeps only each part's overall shift, scale and tilt).
 *Align the face*: the model works in a standard face frame; turn it off for non-faces.
 
 **Keys**: Ctrl/⌘ + Enter runs · Ctrl/⌘ + Z undoes, Ctrl/⌘ + Shift + Z redoes · Alt + 1 / 2 / 3

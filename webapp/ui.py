@@ -34,9 +34,9 @@ def brush_for(layer: str) -> dict:
 def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
     limit = {"concurrency_id": ENGINE, "concurrency_limit": settings.concurrency}
     # `edit` took six inputs before `reference`, `parts` and `mode`, `run_canvas` three before
-    # `mode`: a client may still send those.
+    # `mode`: a client may still send those; `edit_info` needs only the photo (and a mask).
     with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600),
-                       optional_tail={"edit": 3, "run_canvas": 1}) as demo:
+                       optional_tail={"edit": 3, "edit_info": 8, "run_canvas": 1}) as demo:
         gr.Markdown(text.INTRO)
         if handlers.service.warning:
             gr.Markdown(f"⚠️ **Classical fallback in use.** {handlers.service.warning}", elem_id="fallback-warning")
@@ -116,12 +116,15 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                            gr.File(label="reference"), gr.CheckboxGroup(list(REFERENCE_PARTS), label="parts"),
                            gr.Radio(list(MODES), value="auto", label="mode")]
             api_output = gr.Image(type="filepath", format="png", label="edited")
+            api_report = gr.JSON(label="report")
+        description = ("Redraw the masked region of a photo. image, mask (white or opaque = redraw), optional sketch "
+                       "and color layers (alpha > 127 = stroke / hint), all the photo's size; faithfulness 0–1; "
+                       "align; optional reference photo and the parts to take from it (mouth, nose, eyes, eyebrows; "
+                       "the mask is optional then); mode: auto (reshape when the sketch matches the photo's own "
+                       "lines, else redraw), reshape (move the photo's own part onto the sketch's lines) or redraw.")
         gr.on([], handlers.edit, api_inputs, api_output, api_name="edit", **limit,
-              api_description="Redraw the masked region of a photo. image, mask (white or opaque = redraw), "
-                              "optional sketch and color layers (alpha > 127 = stroke / hint), all the photo's "
-                              "size; faithfulness 0–1; align; optional reference photo and the parts to take "
-                              "from it (mouth, nose, eyes, eyebrows; the mask is optional then); mode: auto "
-                              "(reshape when the sketch matches the photo's own lines, else redraw), reshape "
-                              "(move the photo's own part onto the sketch's lines) or redraw. Returns the "
-                              "edited photo, PNG, same size.")
+              api_description=description + " Returns the edited photo, PNG, same size.")
+        gr.on([], handlers.edit_info, api_inputs, [api_output, api_report], api_name="edit_info", **limit,
+              api_description=description + " Returns the edited photo and a report: the model, the mode and "
+                                            "why, the frame, the warnings and the time per stage.")
     return demo

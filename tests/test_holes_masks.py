@@ -4,7 +4,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from train.masks import (
+from holes.masks import (
     BUCKETS, MaskParams, bucket_name, free_form_stroke, landmark_regions, load_bucket_masks, main,
     random_mask, save_bucket_masks,
 )
@@ -101,7 +101,7 @@ def test_bucket_set_is_in_its_buckets_and_reproducible(tmp_path):
 
 
 def test_full_size_buckets_at_256(tmp_path):
-    from train.masks import bucket_masks
+    from holes.masks import bucket_masks
 
     for (lo, hi), bucket in zip(BUCKETS, bucket_masks(seed=0, size=256, per_bucket=10).values()):
         assert all(lo < m.mean() <= hi for m in bucket)

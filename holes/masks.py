@@ -17,7 +17,7 @@ added until the target is reached, and a primitive that overshoots the range is 
 random straight edge so that exactly the target number of pixels is kept.
 
 The fixed evaluation set (one folder per PConv hole-ratio bucket) is made by
-`python -m train.masks --out DIR`.
+`python -m holes.masks --out DIR`.
 """
 from __future__ import annotations
 
@@ -312,7 +312,7 @@ def load_bucket_masks(directory: str | Path) -> dict[str, list[np.ndarray]]:
     directory = Path(directory)
     folders = [f for f in directory.glob("b*-*") if f.is_dir()]
     if not folders:
-        raise FileNotFoundError(f"{directory}: no bucket folders (b<lo>-<hi>); make them with python -m train.masks")
+        raise FileNotFoundError(f"{directory}: no bucket folders (b<lo>-<hi>); make them with python -m holes.masks")
     out = {}
     for folder in sorted(folders, key=lambda f: float(f.name[1:].split("-")[0])):
         masks = []
@@ -334,7 +334,7 @@ def _bench(n: int, size: int, seed: int) -> float:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.masks", description="Write the fixed evaluation masks.")
+    parser = argparse.ArgumentParser(prog="python -m holes.masks", description="Write the fixed evaluation masks.")
     parser.add_argument("--out", type=Path, help="folder for b<lo>-<hi>/NNNN.png and manifest.json")
     parser.add_argument("--size", type=int, default=256)
     parser.add_argument("--per-bucket", type=int, default=50)
