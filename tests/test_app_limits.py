@@ -121,6 +121,35 @@ def test_client_mistakes_get_a_plain_message_not_an_empty_error(server, small):
     assert "Traceback" not in server.log.read_text()
 
 
+def test_calls_by_index_to_no_server_function_and_gradios_own_helpers_get_a_plain_reply(server, small, tmp_path):
+    """The four client mistakes of issue 40, over HTTP, with indices looked up in /config (they
+    move as controls are added): an example loader given null, an fn_index past the end, one of
+    an event the browser runs alone, a truncated JPEG as the canvas's photo or a layer."""
+    api = Api(server.url)
+    config = api.http.get("/config").json()
+    browser_only = next(d["id"] for d in config["dependencies"] if not d.get("backend_fn"))
+    served = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "example_layers")
+    past_end = max(d["id"] for d in config["dependencies"]) + 999
+    event, message = api.call("load_example", [None])
+    assert event == "error" and message and "do not fit this endpoint" in message
+    for index, words in ((past_end, "does not exist"), (-1, "does not exist"), (browser_only, "runs in the browser only"),
+                         ("one", "does not exist")):
+        reply = api.http.post("/gradio_api/queue/join",
+                              json={"data": [], "fn_index": index, "session_hash": "s1", "trigger_id": None})
+        assert reply.status_code == 404 and words in reply.json()["error"], (index, reply.text)
+    reply = api.http.post("/gradio_api/queue/join",  # a served index still runs
+                          json={"data": ["no such example"], "fn_index": served, "session_hash": "s2", "trigger_id": None})
+    assert reply.status_code == 200 and "event_id" in reply.json(), (served, reply.text)
+    jpeg = tmp_path / "photo.jpg"
+    Image.open(small["photo"]).convert("RGB").save(jpeg, quality=90)
+    (tmp_path / "cut.jpg").write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 2])
+    cut, photo = api.upload(tmp_path / "cut.jpg"), api.upload(small["photo"])
+    for value in ({"background": cut, "layers": []}, {"background": photo, "layers": [cut]}):
+        event, message = api.call("run_canvas", [value, 0.5, True])
+        assert event == "error" and "truncated or corrupt" in message, message
+    assert "Traceback" not in server.log.read_text() and "Exception in ASGI" not in server.log.read_text()
+
+
 def test_results_stay_under_the_cap_and_a_fresh_one_is_written_once(server, tmp_path):
     """3 MB cap, no minimum age: a dozen 1000×750 results (~0.6 MB each as PNG) leave at most
     3 MB in the results folder, every result is written once (Gradio serves it from there),

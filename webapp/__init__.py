@@ -35,11 +35,16 @@ def create(settings: Settings | None = None, warm_up: bool = True,
     return demo, settings
 
 
-def launch(demo: gr.Blocks, settings: Settings) -> None:
+def launch(demo: gr.Blocks, settings: Settings, **options) -> None:
+    """Serve the page (`options` go to `gr.Blocks.launch`, e.g. for tests)."""
+    from starlette.middleware import Middleware
+
     from . import client_js
+    from .guards import RouteGuard
 
     demo.launch(server_name=settings.host, server_port=settings.port, max_file_size=settings.max_file_size,
-                js=client_js.KEYBOARD, footer_links=["api", "gradio"])
+                js=client_js.KEYBOARD, footer_links=["api", "gradio"],
+                app_kwargs={"middleware": [Middleware(RouteGuard, blocks=demo)]}, **options)
 
 
 def main() -> None:

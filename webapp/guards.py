@@ -7,17 +7,22 @@ endpoint the page registers, with any payload, not only the page.
 * `GuardedBlocks`: a client's mistake caught in Gradio's own preprocessing (a path on the
   server that was never uploaded, a payload of the wrong shape) becomes one plain message,
   not `{"error": null}` and a traceback in the log.
+* `RouteGuard`: a call by `fn_index` that names no function of the server (an index past
+  the end, a negative one, or an event the browser runs alone) is answered 404 with one plain
+  message before Gradio's route looks it up (there it was an HTTP 500 or a reset connection).
 * `guard_pillow`: Pillow's decompression-bomb guard set to the app's pixel limit, so that
   nothing far beyond it is decoded anywhere in the process (Pillow raises at twice it).
 """
 from __future__ import annotations
 
 import copy
+import json
 import logging
 
 import gradio as gr
 from gradio.exceptions import InvalidPathError
-from PIL import Image
+from PIL import Image, UnidentifiedImageError
+from starlette.responses import JSONResponse
 
 from inpaint.imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, check_file
 
@@ -46,14 +51,24 @@ def refuse_oversized(file) -> None:
         raise gr.Error(user_message(text), print_exception=False) from None
 
 
+CORRUPT = "truncated or corrupt image"  # the words `inpaint.imageio` uses for the `edit` API
+
+
 class Canvas(gr.ImageEditor):
-    """The editor; each image in its value is checked by its header before it is decoded."""
+    """The editor; each image in its value is checked by its header before it is decoded,
+    and one that does not decode is named as the `edit` API names it."""
 
     is_template = True  # as gr.Sketchpad: the page draws it with the ImageEditor's front end
 
     def convert_and_format_image(self, file, flatten_on_white: bool = False):
         refuse_oversized(file)
-        return super().convert_and_format_image(file, flatten_on_white)
+        try:
+            image = super().convert_and_format_image(file, flatten_on_white)
+            if isinstance(image, Image.Image):
+                image.load()
+        except (OSError, SyntaxError, UnidentifiedImageError) as exc:
+            raise gr.Error(f"The photo or one of its layers is a {CORRUPT} ({exc})", print_exception=False) from None
+        return image
 
 
 class GuardedImage(gr.Image):
@@ -63,7 +78,10 @@ class GuardedImage(gr.Image):
 
     def preprocess(self, payload):
         refuse_oversized(payload)
-        return super().preprocess(payload)
+        try:
+            return super().preprocess(payload)
+        except (OSError, SyntaxError, UnidentifiedImageError) as exc:
+            raise gr.Error(f"The reference is a {CORRUPT} ({exc})", print_exception=False) from None
 
 
 class GuardedBlocks(gr.Blocks):
@@ -90,6 +108,73 @@ class GuardedBlocks(gr.Blocks):
             raise gr.Error("A file in the request is not one uploaded to this app: upload it first "
                            "(POST /gradio_api/upload) and send the path that returns", print_exception=False) from None
         except (ValueError, TypeError, KeyError) as exc:  # pydantic's ValidationError is a ValueError
-            log.info("refused a malformed request to %s: %s", getattr(block_fn, "name", "?"), exc)
-            raise gr.Error(f"The request's inputs do not fit this endpoint ({type(exc).__name__}); see the API page "
-                           "for what it takes", print_exception=False) from None
+            raise misfit(block_fn, exc) from None
+
+    async def call_function(self, block_fn, processed_input, *args, **kwargs):
+        """Gradio's own functions (an example loader) given what they cannot take answer as
+        the preprocessing does; the app's own functions answer for themselves (`user_errors`)."""
+        try:
+            return await super().call_function(block_fn, processed_input, *args, **kwargs)
+        except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+            if getattr(block_fn.fn, "__module__", "").startswith("gradio"):
+                raise misfit(block_fn, exc) from None
+            raise
+
+
+def misfit(block_fn, exc: Exception) -> gr.Error:
+    log.info("refused a malformed request to %s: %s", getattr(block_fn, "name", "?"), exc)
+    return gr.Error(f"The request's inputs do not fit this endpoint ({type(exc).__name__}); see the API page "
+                    "for what it takes", print_exception=False)
+
+
+FN_INDEX_ROUTES = ("/queue/join", "/run/predict")  # the routes that take a function by its index
+MAX_CALL_BODY = 1 << 20  # bytes: a call names uploaded files, it does not carry them
+
+
+class RouteGuard:
+    """ASGI middleware: a call whose `fn_index` names no server function gets a plain 404."""
+
+    def __init__(self, app, blocks: gr.Blocks):
+        self.app, self.blocks = app, blocks
+
+    def problem(self, body: bytes) -> str:
+        """Why the call cannot be served ("" when it can, or when Gradio's own checks apply)."""
+        try:
+            index = json.loads(body).get("fn_index")
+        except (ValueError, AttributeError):
+            return ""  # not a JSON object: Gradio's validation answers it (422)
+        if index is None:
+            return ""
+        served = {i for i, fn in self.blocks.fns.items() if fn.fn is not None}
+        if not isinstance(index, int) or index not in served:
+            kind = "runs in the browser only" if index in self.blocks.fns else "does not exist"
+            return (f"fn_index {index!r} {kind}: call a function of this server by its api_name "
+                    "(POST /gradio_api/call/NAME), or by an fn_index from /config whose backend_fn is true")
+        return ""
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(FN_INDEX_ROUTES):
+            return await self.app(scope, receive, send)
+        body, more = b"", True
+        while more and len(body) <= MAX_CALL_BODY:
+            message = await receive()
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+        if len(body) > MAX_CALL_BODY:
+            return await JSONResponse({"error": "the request is too large for a call: upload files first "
+                                                "(POST /gradio_api/upload) and send their paths"},
+                                      status_code=413)(scope, receive, send)
+        problem = self.problem(body)
+        if problem:
+            log.info("refused a call: %s", problem)
+            return await JSONResponse({"error": problem}, status_code=404)(scope, receive, send)
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return await self.app(scope, replay, send)
