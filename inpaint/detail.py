@@ -67,11 +67,15 @@ def match_colour(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, reach: f
     of the photo just outside the hole minus the fill's just inside, added inside the hole
     and fading over `reach` px, so the fill keeps its own interior (a dark mouth stays dark)."""
     reach = max(2.0, reach)
-    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
-    outside = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
     width = max(2.0, reach / 3)
-    ring_out, ring_in = (outside > 0) & (outside <= width), hole & (inside <= width)
-    if ring_out.sum() < 8 or ring_in.sum() < 8:
+    outside = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
+    ring_out = (outside > 0) & (outside <= width)
+    del outside
+    if ring_out.sum() < 8:  # a hole spanning the photo: no ring to match, nothing more to compute
+        return fill
+    inside = cv2.distanceTransform(hole.astype(np.uint8), cv2.DIST_L2, 5)
+    ring_in = hole & (inside <= width)
+    if ring_in.sum() < 8:
         return fill
     photo_mean, w_out = local_mean(photo.astype(np.float32), ring_out, reach)
     fill_mean, w_in = local_mean(fill, ring_in, reach)
@@ -102,20 +106,23 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     tile = int(np.clip(round(6 * upscale), 8, 64)) // 2 * 2
     half = tile // 2
     h, w = hole.shape
-    source = high_band(photo, sigma)
-    low_photo = cv2.GaussianBlur(photo.astype(np.float32), (0, 0), 2 * sigma)
-    low_fill = cv2.GaussianBlur(fill, (0, 0), 2 * sigma)
     # candidate patch centres: the whole patch outside the hole (and its feather), close to it
+    # (found first: a hole spanning the photo has none, and then nothing else is computed)
     distance = cv2.distanceTransform((~hole).astype(np.uint8), cv2.DIST_L2, 5)
-    ys, xs = np.nonzero(hole)
-    extent = max(np.ptp(ys), np.ptp(xs)) + 1
+    hole_rows, hole_cols = np.flatnonzero(hole.any(1)), np.flatnonzero(hole.any(0))  # its box, not its pixels
+    y_min, y_max, x_min, x_max = hole_rows[0], hole_rows[-1], hole_cols[0], hole_cols[-1]
+    extent = max(y_max - y_min, x_max - x_min) + 1
     ok = (distance > half * 1.5 + 2) & (distance <= half * 1.5 + 2 + max(4 * tile, extent / 2))
+    del distance
     ok[:half, :] = ok[-half:, :] = False
     ok[:, :half] = ok[:, -half:] = False
     cy, cx = np.nonzero(ok[::2, ::2])
     if cy.size < 4:
         return fill
     cy, cx = cy * 2, cx * 2
+    source = high_band(photo, sigma)
+    low_photo = cv2.GaussianBlur(photo.astype(np.float32), (0, 0), 2 * sigma)
+    low_fill = cv2.GaussianBlur(fill, (0, 0), 2 * sigma)
     # texture, not structure: a patch holding an edge (an eye's lid, a lip's outline, a
     # nostril near a nose hole) would draw that edge where the model drew none
     energy = cv2.boxFilter((source ** 2).sum(2), -1, (tile, tile))[cy, cx]
@@ -125,8 +132,8 @@ def add_detail(fill: np.ndarray, photo: np.ndarray, hole: np.ndarray, upscale: f
     # the tiles: a grid of stride `half` from the hole's corner, those that touch the hole
     # (box sums of an integral image), in coordinates padded by one tile so none is clipped
     pad = tile
-    oy, ox = ys.min() - half + pad, xs.min() - half + pad
-    rows, cols = (ys.max() + pad - oy) // half + 1, (xs.max() + pad - ox) // half + 1
+    oy, ox = y_min - half + pad, x_min - half + pad
+    rows, cols = (y_max + pad - oy) // half + 1, (x_max + pad - ox) // half + 1
     total = cv2.integral(np.pad(hole, pad).astype(np.uint8))
     y = oy + half * np.arange(rows)[:, None]
     x = ox + half * np.arange(cols)[None, :]

@@ -37,6 +37,7 @@ Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None"
 from .weights import build_generator, read_checkpoint, resolve_weights
 
 log = logging.getLogger("inpaint")
+BLEND_ROWS = 256  # rows blended at a time at paste-back
 
 FALLBACK_WARNING = (
     "No trained weights were found, so the classical OpenCV Telea fill is in use: "
@@ -294,16 +295,24 @@ def blend_back(
     cx0, cy0 = max(0, x0 - margin), max(0, y0 - margin)
     cx1, cy1 = min(width, x1 + margin), min(height, y1 + margin)
     context_hole = hole[cy0:cy1, cx0:cx1]
-    back = from_frame(filled, frame, (cx0, cy0, cx1, cy1))
-    if detail:
-        back = refine(back, rgb[cy0:cy1, cx0:cx1], context_hole, upscale)
-    inner = (slice(y0 - cy0, y1 - cy0), slice(x0 - cx0, x1 - cx0))
-    back, region_hole = back[inner], context_hole[inner]
+    region_hole = context_hole[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
     distance = cv2.distanceTransform((~region_hole).astype(np.uint8), cv2.DIST_L2, 5)
-    weight = np.clip(1.0 - distance / (feather + 1.0), 0.0, 1.0)
-    original = rgb[y0:y1, x0:x1].astype(np.float32)
-    blended = np.clip(np.rint(weight[..., None] * back + (1.0 - weight[..., None]) * original), 0, 255)
-    return blended.astype(np.uint8), weight > 0, box
+    if detail and not context_hole.all():  # the detail step reads the whole box at once
+        back = refine(from_frame(filled, frame, (cx0, cy0, cx1, cy1)), rgb[cy0:cy1, cx0:cx1], context_hole, upscale)
+        back = back[y0 - cy0:y1 - cy0, x0 - cx0:x1 - cx0]
+        band = lambda r0, r1: back[r0:r1]  # noqa: E731
+    else:  # nothing around the hole to read (or no detail step): the fill is sampled band by band
+        band = lambda r0, r1: from_frame(filled, frame, (x0, y0 + r0, x1, y0 + r1))  # noqa: E731
+    blended = np.empty(region_hole.shape + (3,), np.uint8)
+    touched = np.empty(region_hole.shape, bool)
+    for r0 in range(0, distance.shape[0], BLEND_ROWS):  # per band: a 4096² blend in float32 would take 1 GB
+        r1 = min(r0 + BLEND_ROWS, distance.shape[0])
+        weight = np.clip(1.0 - distance[r0:r1] / (feather + 1.0), 0.0, 1.0)
+        original = rgb[y0 + r0:y0 + r1, x0:x1].astype(np.float32)
+        mixed = weight[..., None] * band(r0, r1) + (1.0 - weight[..., None]) * original
+        blended[r0:r1] = np.clip(np.rint(mixed), 0, 255)
+        touched[r0:r1] = weight > 0
+    return blended, touched, box
 
 
 def reshaped_inputs(framed: FrameInputs, reshaped: Reshape) -> FrameInputs:

@@ -230,7 +230,7 @@ def _pil_to_rgb(img: Image.Image) -> np.ndarray:
         grey = _scale_to_uint8(arr, top)
         return np.repeat(grey[..., None], 3, axis=2)
     if mode in ("RGBA", "LA", "PA") or (mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
+        rgba = img if mode == "RGBA" else img.convert("RGBA")  # (convert copies even to its own mode)
         if rgba.getchannel("A").getextrema()[0] < 255:  # transparent areas: flattened on white
             img = Image.alpha_composite(Image.new("RGBA", img.size, "white"), rgba)
     try:

@@ -144,10 +144,37 @@ def test_calls_by_index_to_no_server_function_and_gradios_own_helpers_get_a_plai
     Image.open(small["photo"]).convert("RGB").save(jpeg, quality=90)
     (tmp_path / "cut.jpg").write_bytes(jpeg.read_bytes()[: jpeg.stat().st_size // 2])
     cut, photo = api.upload(tmp_path / "cut.jpg"), api.upload(small["photo"])
-    for value in ({"background": cut, "layers": []}, {"background": photo, "layers": [cut]}):
-        event, message = api.call("run_canvas", [value, 0.5, True])
-        assert event == "error" and "truncated or corrupt" in message, message
+    calls = [(name, [value, *after_canvas(name)]) for name in ("run_canvas", "photo_edges", "face_part", "reference_mouth")
+             for value in ({"background": cut, "layers": []}, {"background": photo, "layers": [cut]})]
+    calls += [("reference_mouth", [{"background": photo, "layers": []}, cut]), ("edit", [cut, photo, None, None, 0.5, True]),
+              ("edit_info", [photo, cut])]
+    for name, data in calls:
+        event, message = api.call(name, data)
+        assert event == "error" and "truncated or corrupt" in message, (name, message)
     assert "Traceback" not in server.log.read_text() and "Exception in ASGI" not in server.log.read_text()
+
+
+def test_a_4096_px_photo_with_a_full_mask_stays_within_500_mb(server, tmp_path):
+    """The largest legitimate edit, through `edit` and through the page's Run: the server's peak
+    memory over the request grows by at most 500 MB (the paste-back works in bands)."""
+    y, x = np.mgrid[0:4096, 0:4096]
+    photo = np.dstack([(x // 16) % 256, (y // 16) % 256, ((x + y) // 32) % 256]).astype(np.uint8)
+    Image.fromarray(photo).save(tmp_path / "photo.png", compress_level=1)
+    Image.fromarray(np.full((4096, 4096), 255, np.uint8)).save(tmp_path / "mask.png")
+    Image.fromarray(np.full((4096, 4096, 4), 255, np.uint8), "RGBA").save(tmp_path / "layer.png")
+    api = Api(server.url)
+    photo, mask, layer = (api.upload(tmp_path / name) for name in ("photo.png", "mask.png", "layer.png"))
+    calls = [("edit", [photo, mask, None, None, 0.5, True]),
+             ("run_canvas", [{"background": photo, "layers": [layer]}, 0.5, True])]
+    for name, data in calls:
+        open(f"/proc/{server.pid}/clear_refs", "w").write("5")
+        before = rss_mb(server.pid)
+        event, result = api.call(name, data)
+        growth = rss_mb(server.pid, "VmHWM") - before
+        assert event == "complete", (name, result)
+        assert growth <= 500, f"{name}: a 4096² full-mask edit grew the server by {growth:.0f} MB"
+        print(name, round(growth))
+    assert "Traceback" not in server.log.read_text()
 
 
 def test_results_stay_under_the_cap_and_a_fresh_one_is_written_once(server, tmp_path):
@@ -176,23 +203,58 @@ def test_results_stay_under_the_cap_and_a_fresh_one_is_written_once(server, tmp_
     assert download.status_code == 200 and download.content == Path(out["path"]).read_bytes()
 
 
-def test_the_cap_never_takes_a_result_younger_than_the_minimum_age(tmp_path):
+def test_a_burst_never_takes_the_results_past_one_and_a_half_times_the_cap(tmp_path):
+    """Young results are kept at the cap, so they can still be downloaded, but less and less
+    as the total nears 1.5× the cap: a burst of saves never takes the folder past it."""
     import os
     import time
 
     from webapp.files import ResultFiles
 
     noise = np.random.default_rng(1).integers(0, 256, (200, 300, 3), dtype=np.uint8)  # ~180 kB as PNG
-    results = ResultFiles(tmp_path, max_bytes=200_000)  # the default minimum age: minutes
-    first, second = results.save(noise, "edited"), results.save(noise, "edited")
-    assert Path(first).is_file() and Path(second).is_file()  # over the cap, but just made: kept
-    old = time.time() - results.min_age - 1
-    os.utime(first, (old, old))
-    results.save(noise, "edited")
-    assert not Path(first).exists() and Path(second).is_file()  # the oldest old enough goes first
-    os.utime(second, (time.time() - results.max_age - 1,) * 2)
+    size = None
+    results = ResultFiles(tmp_path, max_bytes=1_000_000)  # the default minimum age: minutes
+    kept = []
+    for k in range(20):
+        kept.append(Path(results.save(noise + k, "edited")))
+        size = size or kept[0].stat().st_size
+        assert results.used_bytes() <= 1.5 * results.max_bytes
+    assert results.used_bytes() > results.max_bytes  # young ones kept beyond the cap, within 1.5×
+    assert kept[-1].is_file() and not kept[0].exists()  # the oldest went first
+    for path in tmp_path.glob("*.png"):
+        os.utime(path, (time.time() - results.min_age - 1,) * 2)
     results.prune()
-    assert not Path(second).exists()  # past the maximum age, whatever the total
+    assert results.used_bytes() <= results.max_bytes  # old enough: down to the cap
+    for path in tmp_path.glob("*.png"):
+        os.utime(path, (time.time() - results.max_age - 1,) * 2)
+    results.prune()
+    assert not list(tmp_path.glob("*.png"))  # past the maximum age, whatever the total
+
+
+def test_the_timer_prunes_without_a_new_result_and_a_photo_is_written_once(tmp_path):
+    import os
+    import time
+
+    from webapp.files import BoundedFolder, Janitor, ResultFiles
+
+    results = ResultFiles(tmp_path / "results", max_bytes=10**9)
+    photo = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    first = results.save_once(photo, "photo")
+    assert results.save_once(photo.copy(), "photo") == first and len(list(results.folder.glob("*.png"))) == 1
+    assert results.save_once(photo[::-1], "photo") != first
+    (tmp_path / "upload").mkdir()
+    (tmp_path / "upload" / "a.jpg").write_bytes(b"x" * 5000)
+    uploads = BoundedFolder(tmp_path, min_age=0, max_bytes=1000, pattern="**/*", exclude=results.folder)
+    os.utime(first, (time.time() - results.max_age - 1,) * 2)
+    janitor = Janitor([results, uploads], interval=0.05).start()
+    try:
+        deadline = time.time() + 5
+        while (Path(first).exists() or (tmp_path / "upload" / "a.jpg").exists()) and time.time() < deadline:
+            time.sleep(0.05)
+    finally:
+        janitor.stop()
+    assert not Path(first).exists() and not (tmp_path / "upload" / "a.jpg").exists()
+    assert len(list(results.folder.glob("*.png"))) == 1  # the upload cap leaves the results alone
 
 
 def test_a_short_load_test_answers_every_request_correctly(tmp_path):
@@ -206,3 +268,26 @@ def test_a_short_load_test_answers_every_request_correctly(tmp_path):
     assert set(result["kinds"]) == set(loadtest.KINDS)
     assert all(k["wrong"] == 0 and k["lost"] == 0 for k in result["kinds"].values())
     assert result["rss_peak_mb"] - result["rss_after_warm_up_mb"] < 400
+
+
+def test_thirty_edits_of_a_12_mp_photo_never_leave_more_than_one_and_a_half_times_the_cap(tmp_path_factory):
+    """Issue 40's burst: `SKETCHFACE_RESULTS_MB=100`, the default minimum age, 30 edits of a
+    4000×3000 photo as fast as the server answers: the results folder never holds over 150 MB."""
+    folder = tmp_path_factory.mktemp("burst")
+    y, x = np.mgrid[0:3000, 0:4000]
+    photo = np.dstack([(x / 9) % 256, (y / 7) % 256, (x + y) / 13 % 256]).astype(np.uint8)
+    photo = np.clip(photo.astype(np.int16) + np.random.default_rng(0).integers(-3, 4, photo.shape), 0, 255)
+    Image.fromarray(photo.astype(np.uint8)).save(folder / "photo.png", compress_level=1)
+    mask = np.zeros((3000, 4000), np.uint8)
+    mask[1200:1700, 1700:2400] = 255
+    Image.fromarray(mask).save(folder / "mask.png")
+    cache = folder / "gradio-cache"
+    with running_app(folder, GRADIO_TEMP_DIR=str(cache), SKETCHFACE_RESULTS_MB="100") as app:
+        api = Api(app.url)
+        image, hole = api.upload(folder / "photo.png"), api.upload(folder / "mask.png")
+        results, most = cache / "sketchface-results", 0
+        for _ in range(30):
+            event, _ = api.call("edit", [image, hole, None, None, 0.5, False])
+            assert event == "complete"
+            most = max(most, sum(p.stat().st_size for p in results.glob("*.png")))
+        assert 100 * 2**20 < most <= 150 * 2**20, most / 2**20  # young results kept past the cap, within 1.5×

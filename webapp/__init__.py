@@ -13,10 +13,14 @@ import gradio as gr
 from gradio.utils import get_upload_folder
 
 from .config import Settings
-from .files import ResultFiles
+from .files import BoundedFolder, Janitor, ResultFiles
 from .guards import guard_pillow
 from .handlers import Handlers
 from .service import Service
+
+
+PRUNE_EVERY = 30.0  # seconds between the timer's prunings of the results and the upload cache
+UPLOAD_MIN_AGE = 120.0  # seconds an upload is kept at the cap: long enough for the request it came with
 
 
 def create(settings: Settings | None = None, warm_up: bool = True,
@@ -28,8 +32,12 @@ def create(settings: Settings | None = None, warm_up: bool = True,
     settings = settings or Settings.from_env()
     guard_pillow()
     service = service or Service.start(warm_up=warm_up, concurrency=settings.concurrency)
-    results = ResultFiles(Path(get_upload_folder()) / "sketchface-results", min_age=settings.results_min_age,
+    cache = Path(get_upload_folder())
+    results = ResultFiles(cache / "sketchface-results", min_age=settings.results_min_age,
                           max_bytes=settings.results_mb * 2**20)
+    uploads = BoundedFolder(cache, min_age=UPLOAD_MIN_AGE, max_bytes=settings.uploads_mb * 2**20, pattern="**/*",
+                            exclude=results.folder)
+    Janitor([results, uploads], PRUNE_EVERY).start()
     demo = ui.build(Handlers(service, results), settings)
     demo.queue(max_size=settings.queue_size, default_concurrency_limit=settings.concurrency)
     return demo, settings

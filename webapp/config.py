@@ -5,8 +5,10 @@ GRADIO_SERVER_PORT   port (default 7860)
 SKETCHFACE_CONCURRENCY  edits run at once (default 1: one edit already uses every CPU core)
 SKETCHFACE_QUEUE_SIZE   requests that may wait; more are refused with "queue full" (default 16)
 SKETCHFACE_MAX_FILE_SIZE  largest upload Gradio accepts (default 50mb: a 4096×4096 PNG fits)
-SKETCHFACE_RESULTS_MB     results kept on disk at most, oldest deleted first (default 300)
-SKETCHFACE_RESULTS_MIN_AGE  seconds a result is kept whatever the total, so it can be downloaded (default 300)
+SKETCHFACE_RESULTS_MB     results kept on disk, oldest deleted first beyond it, never more than 1.5× (default 300)
+SKETCHFACE_RESULTS_MIN_AGE  seconds a result is kept at the cap, so it can be downloaded; less as the
+                          total nears 1.5× the cap (default 300)
+SKETCHFACE_UPLOADS_MB     Gradio's upload cache, by the same rule (default 2000)
 SKETCHFACE_WEIGHTS_REPO   Hub model repo with the weights (read by `Editor.load()`)
 """
 from __future__ import annotations
@@ -49,6 +51,7 @@ class Settings:
     max_file_size: str
     results_mb: int = 300
     results_min_age: int = 300
+    uploads_mb: int = 2000
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -60,4 +63,5 @@ class Settings:
             max_file_size=_file_size("SKETCHFACE_MAX_FILE_SIZE", "50mb"),
             results_mb=_int("SKETCHFACE_RESULTS_MB", 300),
             results_min_age=_int("SKETCHFACE_RESULTS_MIN_AGE", 300, minimum=0),
+            uploads_mb=_int("SKETCHFACE_UPLOADS_MB", 2000),
         )

@@ -95,8 +95,9 @@ class Handlers:
                    mode: str | None = "auto") -> tuple[tuple[str, str], Any, str]:
         """Run on the editor's value: (before, after) for the slider, the download, the status line."""
         background, (mask, sketch, color) = split_editor_value(value)
-        result = self.service.edit(background, mask, sketch, color, faithfulness, bool(align), mode=mode)
-        before = self.results.save(to_rgb(background), "photo")
+        photo = to_rgb(background)  # once: the edit's input and the slider's "before"
+        result = self.service.edit(photo, mask, sketch, color, faithfulness, bool(align), mode=mode)
+        before = self.results.save_once(photo, "photo")  # one file per photo, however many Runs
         after = self.results.save(result.image, "edited")
         status = result.status
         if self.service.warning:
