@@ -20,6 +20,7 @@ import numpy as np
 
 from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, MOUTH_CORNERS, NOSE
+from inpaint.reshape import determinant
 
 PARTS = ("mouth", "eyes", "eyebrows", "nose")
 SPREAD = 0.25  # the mask's margin around the part before and after, × the part's size
@@ -115,12 +116,6 @@ def moved_landmarks(landmarks: np.ndarray, field: np.ndarray) -> np.ndarray:
                            cv2.INTER_LINEAR)
         points = (landmarks - sample.reshape(-1, 2)).astype(np.float32)
     return points
-
-
-def determinant(field: np.ndarray) -> np.ndarray:
-    dux_dy, dux_dx = np.gradient(field[..., 0])
-    duy_dy, duy_dx = np.gradient(field[..., 1])
-    return (1.0 + dux_dx) * (1.0 + duy_dy) - dux_dy * duy_dx
 
 
 def deform(photo: np.ndarray, landmarks: np.ndarray, part: str, rng: np.random.Generator | None = None,

@@ -27,8 +27,9 @@ EXAMPLES = ("smile", "brows")
 CROP = (slice(40, 300), slice(120, 340))  # rows, columns around the astronaut's face
 
 
-def panel(image: np.ndarray, label: str) -> np.ndarray:
-    out = cv2.resize(image[CROP], None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
+def panel(image: np.ndarray, label: str, crop: tuple[slice, slice] = CROP, scale: float = 1.5) -> np.ndarray:
+    """The crop of `image` around the face, scaled, with `label` written on it."""
+    out = cv2.resize(image[crop], None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
     cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
     cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (20, 20, 20), 1, cv2.LINE_AA)
     return out

@@ -21,6 +21,7 @@ from skimage.data import astronaut
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
+from before_after import panel  # noqa: E402
 from evaluation.deform import deform  # noqa: E402
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
@@ -30,13 +31,7 @@ EDITS = (("wider smile", "mouth", {"wide": 1.2, "high": 1.08, "corners": 0.04}),
          ("raised brows", "eyebrows", {"up": 0.10, "arch": 0.04}),
          ("bigger eyes", "eyes", {"left": 1.25, "right": 1.25}))
 CROP = (slice(40, 200), slice(165, 315))  # rows, columns around the astronaut's face
-
-
-def panel(image: np.ndarray, label: str) -> np.ndarray:
-    out = cv2.resize(image[CROP], None, fx=1.6, fy=1.6, interpolation=cv2.INTER_CUBIC)
-    cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (255, 255, 255), 2, cv2.LINE_AA)
-    cv2.putText(out, label, (6, 20), cv2.FONT_HERSHEY_SIMPLEX, 0.55, (20, 20, 20), 1, cv2.LINE_AA)
-    return out
+SCALE = 1.6
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,9 +52,9 @@ def main(argv: list[str] | None = None) -> int:
         shown = photo.copy()
         shown[moved.mask] = (0.6 * shown[moved.mask] + 0.4 * 255).astype(np.uint8)
         shown[lines] = (20, 20, 20)
-        rows.append(np.concatenate([panel(shown, label), panel(np.asarray(redraw.image), "redraw"),
-                                    panel(np.asarray(reshape.image), reshape.info.mode),
-                                    panel(moved.truth, "lines taken from")], axis=1))
+        shown_panels = ((shown, label), (np.asarray(redraw.image), "redraw"),
+                        (np.asarray(reshape.image), reshape.info.mode), (moved.truth, "lines taken from"))
+        rows.append(np.concatenate([panel(image, text, CROP, SCALE) for image, text in shown_panels], axis=1))
         print(f"{label}: {reshape.info.mode} ({reshape.info.mode_note})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(args.out), cv2.cvtColor(np.concatenate(rows, axis=0), cv2.COLOR_RGB2BGR))

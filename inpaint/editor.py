@@ -29,12 +29,13 @@ from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import EditInputs, read_inputs, read_mode
 from .reshape import Reshape, register, remap_frame, warp_photo
+from .weights import build_generator, read_checkpoint, resolve_weights
 
 if TYPE_CHECKING:
     from sketch.edges import EdgeDetector
 
+# own lines, sketch, hole (bool frame maps), the face's landmarks in the frame, faithfulness → Reshape
 Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", float], Reshape]
-from .weights import build_generator, read_checkpoint, resolve_weights
 
 log = logging.getLogger("inpaint")
 BLEND_ROWS = 256  # rows blended at a time at paste-back
@@ -228,6 +229,7 @@ class Editor:
         reshaped, mode_note = self.warp_stage(inputs, frame, framed, mode)
         if reshaped is not None:
             framed = reshaped_inputs(framed, reshaped)
+        if reshaped is not None or mode_note:  # the stage ran (a fallback to redraw took its time too)
             ms["warp"] = 1000 * (time.perf_counter() - clock)
 
         clock = time.perf_counter()
@@ -358,8 +360,9 @@ def paste_back(
 
 
 def result_image(rgb: np.ndarray, region: np.ndarray, touched: np.ndarray, box: tuple[int, int, int, int]) -> Image.Image:
-    """The edited photo as a PIL image, built with one copy of `rgb` (the one PIL makes) and
-    the box pasted into it through the `touched` mask (PIL copies where the mask is 255)."""
-    result = Image.fromarray(rgb)
-    result.paste(Image.fromarray(region), box[:2], Image.fromarray(touched.astype(np.uint8) * 255))
-    return result
+    """The edited photo as a PIL image: the box written into a copy of `rgb` through the
+    `touched` mask in place (no temporaries of the box's size), then handed to PIL."""
+    x0, y0, x1, y1 = box
+    out = rgb.copy()
+    np.copyto(out[y0:y1, x0:x1], region, where=touched[..., None])
+    return Image.fromarray(out)

@@ -122,8 +122,7 @@ def crop_frame(hole: np.ndarray, size: int) -> Frame:
     strategy), kept inside the photo where it fits, never smaller than the model's
     resolution when the photo is that large, so small edits run at native resolution."""
     height, width = hole.shape
-    ys, xs = np.nonzero(hole)
-    bx0, bx1, by0, by1 = xs.min(), xs.max() + 1, ys.min(), ys.max() + 1
+    bx0, by0, bx1, by1 = mask_box(hole)
     extent = max(bx1 - bx0, by1 - by0)
     side = extent + 2 * max(MIN_MARGIN, CONTEXT * extent)
     side = max(side, min(size, max(width, height)))

@@ -6,8 +6,9 @@ lines "Start from the photo's edges" puts on the Sketch layer) and the user's sk
 1. both are thinned to centre lines inside the hole;
 2. the own lines are grouped by the face's landmarks (mouth, each eye, each brow, nose;
    lines near none of them stay put), and each group gets the affine map that lays it on
-   the sketch: a trimmed, symmetric ICP whose reach shrinks from `REACH` to `TOLERANCE`
-   px, pulled gently toward no move, so a lone line cannot shear its part;
+   the sketch: a trimmed point-to-line ICP in which each sketch point pulls the nearest own
+   line point (so lines the user left out ride along), its reach shrinking from `REACH` to
+   `TOLERANCE` px, pulled gently toward no move, so a lone line cannot shear its part;
 3. what is left, point by point along the lines, is added (scaled by 1 − faithfulness:
    at 0 the lines land on the sketch, at 1 each part only takes its overall move);
 4. a thin-plate spline through those moves, pinned to no move on the hole's edge, gives
@@ -31,7 +32,7 @@ from skimage.morphology import thin
 
 from sketch.lines import ridge_normals
 
-from .frame import Frame
+from .frame import Frame, apply_affine
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
@@ -103,9 +104,8 @@ def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray) -> np.nd
     x = src - centre
     nx, ny = normals[:, :1], normals[:, 1:]
     across = np.hstack([nx * x, ny * x, nx, ny])
-    zeros = np.zeros_like(x)
-    ones = np.ones((len(x), 1))
-    along = SLIDE * np.vstack([np.hstack([x, zeros, ones, 0 * ones]), np.hstack([zeros, x, 0 * ones, ones])])
+    zeros, ones, naughts = np.zeros_like(x), np.ones((len(x), 1)), np.zeros((len(x), 1))
+    along = SLIDE * np.vstack([np.hstack([x, zeros, ones, naughts]), np.hstack([zeros, x, naughts, ones])])
     pull = np.sqrt(STAY * (x**2).sum() / 2 + 1e-6)
     stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
     rows = np.vstack([across, along, stay])
@@ -125,10 +125,6 @@ def line_normals(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
     cos, sin = ridge_normals(smooth)
     xs, ys = points[:, 0].astype(int), points[:, 1].astype(int)
     return np.c_[cos[ys, xs], sin[ys, xs]].astype(np.float64)
-
-
-def move(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return points @ matrix[:, :2].T + matrix[:, 2]
 
 
 def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray) -> dict[int, np.ndarray]:
@@ -157,7 +153,7 @@ def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray
     """The own line points moved by their parts' maps (points of no part stay put)."""
     moved = own.copy()
     for g, matrix in maps.items():
-        moved[labels == g] = move(matrix, own[labels == g])
+        moved[labels == g] = apply_affine(matrix, own[labels == g])
     return moved
 
 
