@@ -204,6 +204,24 @@ def test_a_part_from_a_reference_needs_no_mask(portraits):
     assert ys.size and 115 < ys.min() and ys.max() < 180 and 180 < xs.min() and xs.max() < 265  # around her mouth (200–245, 139–156)
 
 
+def test_a_turned_reference_is_warned_about_by_its_own_name(portraits):
+    """The astronaut's nose pushed sideways reads as a face turned away: the warning names the
+    reference, not the photo."""
+    import cv2
+
+    from inpaint.face import detect_faces, grey_image
+
+    photo = np.asarray(Image.open(portraits / "a.png"))
+    tip = detect_faces(grey_image(photo))[0].landmarks[33]
+    ys, xs = np.mgrid[0:512, 0:512].astype(np.float32)
+    push = 22 * np.exp(-((xs - tip[0]) ** 2 + (ys - tip[1]) ** 2) / (2 * 28.0**2)).astype(np.float32)
+    Image.fromarray(cv2.remap(photo, xs - push, ys, cv2.INTER_CUBIC)).save(portraits / "turned.png")
+    result = cli("--image", "a.png", "--reference", "turned.png", "--part", "mouth", "--out", "o.png",
+                 "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 0, result.stderr
+    assert "warning: turned.png: the reference face is turned differently" in result.stderr, result.stderr
+
+
 def test_a_faceless_reference_exits_2_with_one_line(portraits):
     result = cli("--image", "a.png", "--reference", "blank.png", "--part", "mouth", "--weights", "w.safetensors",
                  cwd=portraits)
