@@ -6,7 +6,10 @@ Three edits a retoucher makes (a wider smile, raised brows, bigger eyes), each g
 lines of the astronaut moved that way (`evaluation.deform` with fixed values; the lines are
 what "Start from the photo's edges" draws on the moved photo). Per row: the photo with the
 mask and the lines, the network redrawing the mask from the lines (redraw), the photo's own
-part moved onto the lines (reshape), and the moved photo the lines were taken from.
+part moved onto the lines (reshape), and the moved photo the lines were taken from. The last
+row parts the lips: the photo is the astronaut with her smile squeezed almost shut, the lines
+are her own open smile's, so the teeth must come from a thin band (where the move stretches a
+pixel over too many, the network draws).
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from before_after import panel  # noqa: E402
-from evaluation.deform import deform  # noqa: E402
+from evaluation.deform import Deformation, deform  # noqa: E402
 from inpaint import Editor  # noqa: E402
 from inpaint.face import detect_faces, grey_image  # noqa: E402
 from sketch import own_strokes  # noqa: E402
@@ -30,6 +33,7 @@ from sketch import own_strokes  # noqa: E402
 EDITS = (("wider smile", "mouth", {"wide": 1.2, "high": 1.08, "corners": 0.04}),
          ("raised brows", "eyebrows", {"up": 0.10, "arch": 0.04}),
          ("bigger eyes", "eyes", {"left": 1.25, "right": 1.25}))
+SHUT = {"wide": 1.0, "high": 0.55, "corners": 0.0}  # the smile squeezed almost shut
 CROP = (slice(40, 200), slice(165, 315))  # rows, columns around the astronaut's face
 SCALE = 1.6
 
@@ -43,8 +47,10 @@ def main(argv: list[str] | None = None) -> int:
     photo = astronaut()
     landmarks = detect_faces(grey_image(photo))[0].landmarks
     rows = []
-    for label, part, values in EDITS:
-        moved = deform(photo, landmarks, part, values=values)
+    shut = deform(photo, landmarks, "mouth", values=SHUT)
+    cases = [(label, photo, deform(photo, landmarks, part, values=values)) for label, part, values in EDITS]
+    cases.append(("parted lips", shut.truth, Deformation(shut.field, shut.mask, photo, "her own smile")))
+    for label, photo, moved in cases:
         lines = own_strokes(moved.truth, moved.mask)
         given = dict(faithfulness=0.0, return_info=True)
         redraw = editor.edit(photo, moved.mask, lines, mode="redraw", **given)

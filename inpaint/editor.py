@@ -203,7 +203,8 @@ class Editor:
         (inpaint/reference.py); `mask` is optional then. `mode`: "reshape" moves the photo's
         own part onto the sketch's lines and lets the network fill only what the move cannot
         supply; "redraw" has the network redraw the whole mask; "auto" reshapes when a sketch
-        is given and at least half of it matches the photo's own lines, else redraws. In a
+        and no colour hints are given and at least half of the sketch matches the photo's own
+        lines, else redraws. In a
         reshape, faithfulness is how closely the part follows every wiggle of the lines:
         0 = they land on the sketch, 1 = each part takes only its overall move (shift, scale,
         tilt). Raises ValueError on bad input."""
@@ -256,10 +257,14 @@ class Editor:
 
     def warp_stage(self, inputs: EditInputs, frame: Frame, framed: FrameInputs, mode: str) -> tuple[Reshape | None, str]:
         """The reshape of this edit, or None (redraw) and a note saying why when it matters.
-        `auto` leaves a reference's lines to the network: they draw another face's part."""
+        `auto` leaves a reference's lines to the network (they draw another face's part), and
+        colour hints too (a reshape moves the photo's own colours; hints reach only the
+        network's share of it)."""
         sketched = framed.sketch is not None and framed.sketch.any()
         if mode == "redraw" or (mode == "auto" and (not sketched or inputs.reference is not None)):
             return None, ""
+        if mode == "auto" and framed.color_mask is not None and framed.color_mask.any():
+            return None, "colour hints were given, so the region was redrawn to take them"
         if not sketched:
             return None, "no sketch lines in the mask to reshape to, so the region was redrawn"
         from sketch import own_strokes

@@ -230,10 +230,16 @@ def test_sketch_pen_after_a_face_part_click_draws_on_sketch(browser, app_server,
     assert layer(page, 0)["marked"] == mask["marked"], "the pen stroke landed on the Mask layer"
     sketch = wait_for_layer(page, 1, 0)
     assert sketch["name"] == "Sketch" and np.hypot(*(np.array(sketch["centre"]) - lips.mean(0))) < 12 * SCALE
+    # The line runs along her lips: on Auto the photo's own mouth is kept on it (reshape); on
+    # Redraw the engine is given the stroke as a sketch.
+    run_and_download(page, lambda: page.click("#run"))
+    assert "reshape: " in page.inner_text("#status"), page.inner_text("#status")
+    page.locator("#mode label", has_text="Redraw").click()
     run_and_download(page, lambda: page.click("#run"))
     status = page.inner_text("#status")
+    assert "Ran " in status and " redraw · " in status, status
     if not FALLBACK:
-        assert re.search(r"· \d+ sketch px ·", status), status  # the engine was given the stroke as a sketch
+        assert re.search(r"· \d+ sketch px ·", status), status
     page.close()
 
 

@@ -137,6 +137,11 @@ def test_the_mode_is_chosen_as_documented(editor, face):
     assert forced.info.mode == "redraw" and forced.info.mode_note == ""
     plain = editor.edit(image, layer(mask), mode="reshape", return_info=True)
     assert plain.info.mode == "redraw" and "no sketch" in plain.info.mode_note
+    dabs = np.zeros(mask.shape + (4,), np.uint8)
+    dabs[mask] = (180, 60, 70, 255)  # lip colour dabbed over the mouth: a redraw takes it
+    coloured = editor.edit(image, layer(mask), own, dabs, return_info=True)
+    assert coloured.info.mode == "redraw" and "colour hints" in coloured.info.mode_note
+    assert editor.edit(image, layer(mask), own, dabs, mode="reshape", return_info=True).info.mode == "reshape"
     with pytest.raises(ValueError, match="mode must be one of auto, reshape, redraw"):
         editor.edit(image, layer(mask), own, mode="warp")
 

@@ -24,8 +24,8 @@ HOW_TO = """
    redraw as you like.
 5. **Run.** Drag the slider to compare before and after; download the PNG.
 
-*What the lines do*: *Auto* moves the photo's own part when your lines match its own, else
-redraws. *Sketch faithfulness*: 0 follows your lines exactly, 1 treats them as a loose
+*What the lines do*: *Auto* moves the photo's own part when your lines match its own (and no
+colour is dabbed), else redraws. *Sketch faithfulness*: 0 follows your lines exactly, 1 treats them as a loose
 suggestion (in a reshape, 1 keeps only each part's overall shift, scale and tilt).
 *Align the face*: the model works in a standard face frame; turn it off for non-faces.
 
