@@ -137,6 +137,14 @@ def test_calls_by_index_to_no_server_function_and_gradios_own_helpers_get_a_plai
         reply = api.http.post("/gradio_api/queue/join",
                               json={"data": [], "fn_index": index, "session_hash": "s1", "trigger_id": None})
         assert reply.status_code == 404 and words in reply.json()["error"], (index, reply.text)
+    for route in ("/gradio_api/call/nothing", "/gradio_api/run/nothing", "/gradio_api/api/nothing"):
+        reply = api.http.post(route, json={"data": []})
+        assert reply.status_code == 404 and "no endpoint 'nothing'" in reply.json()["error"], (route, reply.text)
+    for route in ("/gradio_api/call/edit/no-such-event", "/gradio_api/queue/data?session_hash=no-such-session"):
+        reply = api.http.get(route)
+        assert reply.status_code == 404 and "waiting" in reply.json()["error"], (route, reply.text)
+    reply = api.http.post("/gradio_api/api/edit", json={"data": []})  # the synchronous route: a 422, not a 500
+    assert reply.status_code == 422 and "do not fit this endpoint" in reply.json()["error"], reply.text
     reply = api.http.post("/gradio_api/queue/join",  # a served index still runs
                           json={"data": ["no such example"], "fn_index": served, "session_hash": "s2", "trigger_id": None})
     assert reply.status_code == 200 and "event_id" in reply.json(), (served, reply.text)

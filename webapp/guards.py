@@ -7,9 +7,11 @@ endpoint the page registers, with any payload, not only the page.
 * `GuardedBlocks`: a client's mistake caught in Gradio's own preprocessing (a path on the
   server that was never uploaded, a payload of the wrong shape) becomes one plain message,
   not `{"error": null}` and a traceback in the log.
-* `RouteGuard`: a call by `fn_index` that names no function of the server (an index past
-  the end, a negative one, or an event the browser runs alone) is answered 404 with one plain
-  message before Gradio's route looks it up (there it was an HTTP 500 or a reset connection).
+* `RouteGuard`: a call that names no function of the server (an `fn_index` past the end,
+  negative, or of an event the browser runs alone; an api_name that does not exist), and a
+  result stream for an event or session the queue does not know, are answered 404 with one
+  plain message before Gradio's routes look them up (there they were an HTTP 500, a reset
+  connection, or a traceback in the log).
 * `guard_pillow`: Pillow's decompression-bomb guard set to the app's pixel limit, so that
   nothing far beyond it is decoded anywhere in the process (Pillow raises at twice it).
 """
@@ -127,8 +129,31 @@ def misfit(block_fn, exc: Exception) -> gr.Error:
                     "for what it takes", print_exception=False)
 
 
+API_PREFIX = "/gradio_api/"
 FN_INDEX_ROUTES = ("/queue/join", "/run/predict")  # the routes that take a function by its index
+NAMED_ROUTES = ("/call/", "/api/", "/run/")  # … and those that take it by its api_name
 MAX_CALL_BODY = 1 << 20  # bytes: a call names uploaded files, it does not carry them
+
+
+def refusals_as_422(send):
+    """An ASGI `send` that turns Gradio's HTTP 500 carrying a plain message (a client's mistake
+    the app answered) into a 422; a 500 without one (a real fault) passes as it is."""
+    held: dict = {}
+
+    async def wrapped(message):
+        if message["type"] == "http.response.start" and message["status"] == 500:
+            held["start"] = message
+            return None
+        if "start" in held and message["type"] == "http.response.body":
+            start = held.pop("start")
+            try:
+                refused = bool(json.loads(message.get("body", b"") or b"{}").get("error"))
+            except (ValueError, AttributeError):
+                refused = False
+            await send({**start, "status": 422} if refused else start)
+        return await send(message)
+
+    return wrapped
 
 
 class RouteGuard:
@@ -152,8 +177,44 @@ class RouteGuard:
                     "(POST /gradio_api/call/NAME), or by an fn_index from /config whose backend_fn is true")
         return ""
 
+    def unknown_name(self, path: str) -> str:
+        """Why a call by name (POST …/call/NAME, …/api/NAME) cannot be served ("" when it can)."""
+        name = path.rstrip("/").rsplit("/", 1)[-1]
+        served = {fn.api_name for fn in self.blocks.fns.values() if fn.fn is not None and fn.api_name}
+        return "" if name in served else (f"there is no endpoint {name!r}: the API page (/?view=api) and "
+                                          "/gradio_api/info list the ones there are")
+
+    def unknown_stream(self, scope) -> str:
+        """Why a result stream (GET …/call/NAME/EVENT_ID, …/queue/data) names nothing ("" when it does)."""
+        queue = self.blocks._queue
+        waiting = queue.pending_event_ids_session
+        if scope["path"].endswith("/queue/data"):
+            query = dict(part.split("=", 1) for part in scope["query_string"].decode().split("&") if "=" in part)
+            session = query.get("session_hash", "")
+            known = session in waiting or session in queue.pending_messages_per_session
+            return "" if known else f"no session {session!r} is waiting for results: join the queue first"
+        event = scope["path"].rstrip("/").rsplit("/", 1)[-1]
+        known = event in queue.event_ids_to_events or any(event in ids for ids in waiting.values()) or \
+            event in waiting or event in queue.pending_messages_per_session
+        return "" if known else f"no event {event!r} is waiting for its result: POST the call first"
+
     async def __call__(self, scope, receive, send):
-        if scope["type"] != "http" or scope["method"] != "POST" or not scope["path"].endswith(FN_INDEX_ROUTES):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        path, method = scope["path"], scope["method"]
+        problem = ""
+        named = method == "POST" and path.startswith(API_PREFIX) and any(r in path for r in NAMED_ROUTES)
+        if named and not path.rstrip("/").endswith("/run/predict"):
+            problem = self.unknown_name(path)
+        elif method == "GET" and path.startswith(API_PREFIX) and (
+                path.endswith("/queue/data") or (path.count("/call/") == 1 and path.split("/call/")[1].count("/") == 1)):
+            problem = self.unknown_stream(scope)
+        if problem:
+            log.info("refused a request: %s", problem)
+            return await JSONResponse({"error": problem}, status_code=404)(scope, receive, send)
+        if named and "/call/" not in path:  # the synchronous routes answer a refusal with HTTP 500
+            send = refusals_as_422(send)
+        if method != "POST" or not path.endswith(FN_INDEX_ROUTES):
             return await self.app(scope, receive, send)
         body, more = b"", True
         while more and len(body) <= MAX_CALL_BODY:
