@@ -157,12 +157,13 @@ def refusals_as_422(send):
 
 
 class RouteGuard:
-    """ASGI middleware: a call whose `fn_index` names no server function gets a plain 404."""
+    """ASGI middleware: a call that names no server function (by `fn_index` or api_name) and a
+    result stream for an event or session the queue does not hold get a plain 404."""
 
     def __init__(self, app, blocks: gr.Blocks):
         self.app, self.blocks = app, blocks
 
-    def problem(self, body: bytes) -> str:
+    def unknown_index(self, body: bytes) -> str:
         """Why the call cannot be served ("" when it can, or when Gradio's own checks apply)."""
         try:
             index = json.loads(body).get("fn_index")
@@ -225,7 +226,7 @@ class RouteGuard:
             return await JSONResponse({"error": "the request is too large for a call: upload files first "
                                                 "(POST /gradio_api/upload) and send their paths"},
                                       status_code=413)(scope, receive, send)
-        problem = self.problem(body)
+        problem = self.unknown_index(body)
         if problem:
             log.info("refused a call: %s", problem)
             return await JSONResponse({"error": problem}, status_code=404)(scope, receive, send)
