@@ -19,6 +19,7 @@ import cv2
 import numpy as np
 
 from inpaint.face.parts import draw_parts, grow_mask
+from inpaint.frame import eye_distance
 from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, MOUTH_CORNERS, NOSE
 from inpaint.reshape import determinant
 
@@ -33,10 +34,6 @@ class Deformation:
     mask: np.ndarray  # bool: the part before and after, with the margin the field fades over
     truth: np.ndarray  # uint8 RGB: the deformed photo
     description: str
-
-
-def eye_distance(landmarks: np.ndarray) -> float:
-    return float(np.linalg.norm(landmarks[EYE_LEFT].mean(0) - landmarks[EYE_RIGHT].mean(0)))
 
 
 def _grid(shape: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:

@@ -85,6 +85,12 @@ def key_points(landmarks: np.ndarray) -> np.ndarray:
     return np.stack([landmarks[EYE_LEFT].mean(0), landmarks[EYE_RIGHT].mean(0), landmarks[MOUTH].mean(0)])
 
 
+def eye_distance(landmarks: np.ndarray) -> float:
+    """The distance between the eye centres of 68 landmarks: the face's unit of length."""
+    left, right = key_points(landmarks)[:2]
+    return float(np.linalg.norm(right - left))
+
+
 def apply_affine(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
     """N×2 points (x, y) moved by a 2×3 affine matrix."""
     return np.asarray(points) @ matrix[:, :2].T + matrix[:, 2]

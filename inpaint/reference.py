@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .face.parts import draw_parts, grow_mask, part_margin
-from .frame import apply_affine, fit_similarity, key_points
+from .frame import apply_affine, eye_distance, fit_similarity, key_points
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS: dict[str, tuple[slice, ...]] = {
@@ -146,7 +146,7 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
     mask, sketch = np.zeros(shape, bool), np.zeros(shape, bool)
     color, color_mask = np.zeros((*shape, 3), np.uint8), np.zeros(shape, bool)
     rng = np.random.default_rng(seed)
-    eye_gap = float(np.linalg.norm(np.subtract(*key_points(photo_lm)[:2])))
+    eye_gap = eye_distance(photo_lm)
     radius = max(1, round(0.03 * eye_gap))
     residual, all_fits = 0.0, []
     for part in parts:

@@ -32,7 +32,7 @@ from skimage.morphology import thin
 
 from sketch.lines import ridge_normals
 
-from .frame import Frame, apply_affine
+from .frame import Frame, apply_affine, eye_distance
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
@@ -88,7 +88,7 @@ def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndar
     if landmarks is None:
         _, pieces = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
         return pieces[points[:, 1].astype(int), points[:, 0].astype(int)] - 1
-    gap = float(np.linalg.norm(landmarks[EYE_LEFT].mean(0) - landmarks[EYE_RIGHT].mean(0)))
+    gap = eye_distance(landmarks)
     distances = np.stack([cKDTree(landmarks[g]).query(points)[0] for g in PART_GROUPS], axis=1)
     labels = distances.argmin(1)
     labels[distances.min(1) > GROUP_REACH * gap] = -1

@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from ..imageio import ImageLike, to_rgb
-from ..frame import CANONICAL, apply_affine, fit_similarity, key_points
+from ..frame import CANONICAL, apply_affine, eye_distance, fit_similarity, key_points
 from ..landmarks import BROWS, BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, JAW, NOSE, OUTER_LIPS
 from .detect import MIN_IMAGE_SIDE, detect_faces, grey_image
 
@@ -66,7 +66,7 @@ def draw_parts(landmarks: np.ndarray, shape: tuple[int, int], parts: list[str]) 
     lm = np.asarray(landmarks, np.float64)
     to_canon = fit_similarity(key_points(lm), CANONICAL)
     to_photo = cv2.invertAffineTransform(to_canon)
-    gap = float(np.linalg.norm(key_points(lm)[1] - key_points(lm)[0]))
+    gap = eye_distance(lm)
     canvas = np.zeros(shape, np.uint8)
     for part in parts:
         if part == "eyes":
