@@ -21,6 +21,8 @@ PSNR and SSIM reward the mean of all plausible fills, a blur. These two measures
 * `seam`: mean |Laplacian| on a band straddling the mask's edge (`SEAM_BAND` px each
   side), over the same of the photo the result should match there: ~1 is an invisible
   seam; above it, a drawn outline or a step; below, a smear across the edge.
+* `mean_colour_difference`: ΔE (CIE 1976) between the mean CIELAB colours of two images
+  over a region (a skin ring: does the new skin meet the photo's in colour and light?).
 * `edge_f1`: Canny edges of the result against reference edges (the truth's, or a given
   drawing) inside the shrunk hole, each edge pixel counted as found when the other map has
   one within `tolerance` px: F1 of that precision and recall.
@@ -124,6 +126,15 @@ def seam(result: np.ndarray, truth: np.ndarray, hole: np.ndarray, band: int = SE
     region = (cv2.dilate(mask, kernel) > 0) & ~(cv2.erode(mask, kernel, borderType=cv2.BORDER_REPLICATE) > 0)
     reference = detail(truth, region)
     return detail(result, region) / reference if region.any() and reference > 0 else float("nan")
+
+
+def mean_colour_difference(result: np.ndarray, reference: np.ndarray, region: np.ndarray) -> float:
+    """ΔE76 of the mean CIELAB colour of `result` against `reference`'s over `region` (NaN if empty)."""
+    if not region.any():
+        return float("nan")
+    lab = [cv2.cvtColor(x[None, region].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0].mean(0)
+           for x in (result, reference)]
+    return float(np.linalg.norm(lab[0] - lab[1]))
 
 
 def line_contrast(image: np.ndarray, lines: np.ndarray, hole: np.ndarray) -> float:

@@ -29,6 +29,7 @@ from inpaint.reference import fit_part, reference_layers, warp_reference
 from . import quality
 
 PARTS = ("mouth", "nose", "eyes")
+SKIN_EXCLUDED = ("eyes", "eyebrows", "nose", "mouth")  # parts of a face that are not skin
 TRANSFER_TOLERANCE = 3
 GROW_AT_256 = 8  # the part mask's margin at 256 px (scales with the side)
 
@@ -83,10 +84,45 @@ def colour_distance(result: np.ndarray, reference: np.ndarray, hole: np.ndarray)
     """ΔE (CIE 1976) between the mean CIELAB colours of `result` and `reference` inside the
     shrunk hole: how far the fill's colour is from the real part's (0 = the same)."""
     region = quality.inner(hole)
-    region = region if region.any() else hole
-    lab = [cv2.cvtColor(x[None, region].astype(np.float32) / 255.0, cv2.COLOR_RGB2LAB)[0].mean(0)
-           for x in (result, reference)]
-    return float(np.linalg.norm(lab[0] - lab[1]))
+    return quality.mean_colour_difference(result, reference, region if region.any() else hole)
+
+
+def skin_ring(hole: np.ndarray, landmarks: np.ndarray, width: int) -> np.ndarray:
+    """The hole's pixels within `width` px of its edge that lie on no part of the face: the
+    skin where a transplant meets the photo."""
+    inside = cv2.distanceTransform(np.pad(hole.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    parts = grow_mask(draw_parts(landmarks, hole.shape, list(SKIN_EXCLUDED)), max(1, width // 2))
+    return hole & (inside <= width) & ~parts
+
+
+def transplant_scores(result: np.ndarray, photo: np.ndarray, case: TransferCase, ring: np.ndarray) -> dict[str, float]:
+    """`transfer_scores` against the truth (`case.ceiling`, sharpness too), the seam measured
+    against the photo's own detail there, and the skin ring's ΔE from the photo."""
+    scores = transfer_scores(result, case.ceiling, case)
+    scores["seam"] = quality.seam(result, photo, case.hole)
+    scores["ring"] = quality.mean_colour_difference(result, photo, ring)
+    return scores
+
+
+def self_reference(image: np.ndarray, rng: np.random.Generator, mirror: bool = True) -> np.ndarray:
+    """`image` as another photo of the same face: mirrored (unless not `mirror`), turned ±6°,
+    scaled ×0.85–1.15 about its centre, warped by a smooth field of up to ~1 % of its side,
+    and recoloured (per-channel gain ×0.85–1.15 and a gamma of 0.85–1.15). Editing a face
+    with it as the reference has the face itself as the truth, however the code warps. A
+    mirrored copy's part is the face's other side, so its truth holds only as far as the face
+    is symmetric (gaze, light from one side): the unmirrored copy tells the method's share."""
+    h, w = image.shape[:2]
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), rng.uniform(-6, 6), rng.uniform(0.85, 1.15))
+    source = np.ascontiguousarray(image[:, ::-1]) if mirror else image
+    out = cv2.warpAffine(source, matrix, (w, h), flags=cv2.INTER_CUBIC,
+                         borderMode=cv2.BORDER_REFLECT_101)
+    coarse = rng.normal(0.0, 1.0, (6, 6, 2)).astype(np.float32)
+    field = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC) * (0.01 * min(h, w) / 2)
+    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    out = cv2.remap(out, xs + field[..., 0], ys + field[..., 1], cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101)
+    gain = rng.uniform(0.85, 1.15, 3)
+    gamma = rng.uniform(0.85, 1.15)
+    return np.clip(255.0 * (out / 255.0) ** gamma * gain, 0, 255).round().astype(np.uint8)
 
 
 TELEA_RADIUS = 5  # as evaluation.evaluate and the app's fallback

@@ -1,21 +1,28 @@
-"""The sketch-transfer and colour-transfer tests on full photos, through the editor.
+"""The transfer test on full photos, through the editor: another photo's part moved in.
 
-    python -m evaluation.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 18]
+    python -m evaluation.transfer_eval --data ../shared/faces/test --weights W.safetensors --out DIR [--pairs 12]
 
-Protocol 2: face pairs (A, B) are consecutive test images (sorted) in which a face is found.
-For each part (mouth, nose, eyes) the editor runs A with B as the reference and that part
-(`Editor.edit(A, reference=B, parts=[part])`, `inpaint.reference`: the hole is both parts
-grown, the sketch B's thin HED lines of the part and a dozen dabs of its colours, a fit per
-eye), at faithfulness 0 with `align=True`, as the app and the CLI would. Scored (`evaluation.transfer.transfer_scores`:
-edge F1 against the given lines, sharpness, structure against B's real part, ink) beside
-three references on the same holes: B's real part pasted in (the ceiling), OpenCV's Telea
-(ignores the lines) and A's own face unedited (ignores them too). Beside it, the same edit with A
-as its own reference (its own part's lines and colours, the training's case): how close the fill
-comes to the part when the lines are exactly right, which bounds what better lines could do.
-Colour: a dozen dabs of B's lip colour, and of green, inside A's mouth hole, edited with and
+Protocol 3. Face pairs (A, B) are consecutive test images (sorted) in which a face is found.
+For each part (mouth, nose, eyes, eyebrows) the editor runs A with a reference and that part,
+at faithfulness 0 with `align=True`, as the app and the CLI would, in two ways: the
+transplant (`reference_mode="pixels"`, the default: the reference's own pixels moved in,
+`inpaint/transplant.py`) and the lines path (`reference_mode="lines"`: the network draws
+from the reference's lines and colour dabs). Two rows:
+
+* **self**, the main truth: the reference is A itself, mirrored, turned, scaled, warped
+  smoothly and recoloured (`evaluation.transfer.self_reference`); the truth is A, so it does
+  not depend on the code's own warp;
+* **pair**: the reference is B; the truth is B's real part pasted by the same fit
+  (`evaluation.transfer.reference_case`), with A unedited beside it.
+
+Scored (`evaluation.transfer.transplant_scores`) against the truth: structure (local SSIM),
+sharpness, ink and edge F1 against the given lines; and against A's photo: the seam (the
+fine detail on the mask's edge band over the photo's, ~1 = invisible) and the skin ring's
+ΔE (the mask's edge band on skin). Beside them OpenCV's Telea on the same hole. Colour: a
+dozen dabs of B's lip colour, and of green, inside A's mouth hole, edited (redraw) with and
 without the dabs.
 Writes DIR/transfer.json, DIR/transfer.md and DIR/transfer.png (`--baseline OLD_DIR` adds
-an earlier report's bars).
+an earlier report's bars; it must be of this protocol).
 """
 from __future__ import annotations
 
@@ -26,16 +33,22 @@ from pathlib import Path
 
 import numpy as np
 
+from inpaint.frame import eye_distance
+from inpaint.reference import reference_layers
+
 from . import quality
-from .transfer import (PARTS, colour_dabs, colour_move, fit_errors, lip_colour, reference_case, telea_fill,
-                       transfer_scores)
+from .transfer import (TransferCase, colour_dabs, colour_move, fit_errors, lip_colour, reference_case, self_reference,
+                       skin_ring, telea_fill, transplant_scores)
 
 GREEN = np.array([40.0, 170.0, 70.0])
-MEASURES = ("f1", "sharpness", "structure", "ink", "colour")
-PROTOCOL = 2  # 1: one joint fit, hole = A's part grown, lines warped from B's whole-photo HED (before 2026-12-05)
+PROTOCOL = 3  # 2: lines path only, truth B's pasted part, mouth/nose/eyes (before 2026-12-06); 1: one joint fit
+EVALUATED_PARTS = ("mouth", "nose", "eyes", "eyebrows")
+MEASURES = ("structure", "sharpness", "seam", "ring", "ink", "f1", "colour")
+ROWS = ("self", "self_unmirrored", "pair")
+METHODS = {"self": ("transplant", "lines", "telea"), "self_unmirrored": ("transplant", "lines", "telea"),
+           "pair": ("transplant", "lines", "telea", "unedited", "ceiling")}
 FIT_PARTS = ("eyes", "eyebrows")  # the parts fitted per group (one fit per eye, per brow) or jointly
-REFERENCES = ("ceiling", "telea", "unedited")  # the pasted real part, OpenCV Telea, A as it was
-OWN, OWN_TELEA = "own_", "own_telea_"  # A with its own part as the reference (and Telea on that hole), against A
+RING_WIDTH = 0.08  # the skin ring's width, in A's eye distances
 
 
 def load_faces(paths: list[Path], count: int) -> list[tuple[np.ndarray, np.ndarray, None]]:
@@ -65,37 +78,47 @@ def _edit(editor, image, hole, sketch=None, hints=None) -> np.ndarray:
     return np.asarray(out)
 
 
-def _score(row: dict, results: dict, truth: np.ndarray, case) -> None:
-    """Append each result's transfer scores to `row` under its prefix."""
-    for prefix, result in results.items():
-        scores = transfer_scores(result, truth, case)
+def _transfers(editor, image: np.ndarray, reference: np.ndarray, part: str) -> dict[str, np.ndarray]:
+    """A edited with `reference`'s `part`: the transplant and the lines path."""
+    return {method: np.asarray(editor.edit(image, reference=reference, parts=[part], faithfulness=0.0, align=True,
+                                           reference_mode=method_mode))
+            for method, method_mode in (("transplant", "pixels"), ("lines", "lines"))}
+
+
+def _score(row: dict, results: dict, photo: np.ndarray, case: TransferCase, ring: np.ndarray) -> None:
+    for method, result in results.items():
+        scores = transplant_scores(result, photo, case, ring)
         for key in MEASURES:
-            row[prefix + key].append(scores[key])
+            row[f"{method}_{key}"].append(scores[key])
 
 
 def run(editor, faces, seed: int = 0) -> dict:
-    """Protocol 2 on consecutive pairs of `faces` ((RGB, landmarks, lines) each; the lines are
+    """Protocol 3 on consecutive pairs of `faces` ((RGB, landmarks, lines) each; the lines are
     not used: the reference path takes its own)."""
     rng = np.random.default_rng(seed)
-    keys = [prefix + m for prefix in ("", *(r + "_" for r in REFERENCES), OWN, OWN_TELEA) for m in MEASURES]
-    rows = {part: {key: [] for key in keys} for part in PARTS}
+    rows = {row: {part: {f"{m}_{k}": [] for m in METHODS[row] for k in MEASURES} for part in EVALUATED_PARTS}
+            for row in ROWS}
     colours = {"lip": [], "green": [], "lip_network": [], "green_network": []}
     fits = {part: [] for part in FIT_PARTS}
     network_editor = editor.with_options(follow_hints=False)  # the colour moves of the network alone
     for (image_a, lm_a, _), (image_b, lm_b, _) in zip(faces[0::2], faces[1::2]):
         for part in FIT_PARTS:
             fits[part].append(fit_errors(lm_a, lm_b, part))
-        for part in PARTS:
+        width = max(2, round(RING_WIDTH * eye_distance(lm_a)))
+        copies = {"self": self_reference(image_a, rng), "self_unmirrored": self_reference(image_a, rng, mirror=False)}
+        for part in EVALUATED_PARTS:
+            for row, copy in copies.items():
+                try:
+                    layers = reference_layers(image_a, copy, [part])
+                except ValueError:  # no face found in the copy: the other rows still count
+                    continue
+                case = TransferCase(layers.mask, layers.sketch, image_a)
+                results = {**_transfers(editor, image_a, copy, part), "telea": telea_fill(image_a, case.hole)}
+                _score(rows[row][part], results, image_a, case, skin_ring(case.hole, lm_a, width))
             case = reference_case(image_a, image_b, part)
-            edited = editor.edit(image_a, reference=image_b, parts=[part], faithfulness=0.0, align=True,
-                                 mode="redraw")
-            results = {"": np.asarray(edited), "ceiling_": case.ceiling, "telea_": telea_fill(image_a, case.hole),
-                       "unedited_": image_a}
-            _score(rows[part], results, image_a, case)
-            own_case = reference_case(image_a, image_a, part)
-            own = editor.edit(image_a, reference=image_a, parts=[part], faithfulness=0.0, align=True,
-                              mode="redraw")
-            _score(rows[part], {OWN: np.asarray(own), OWN_TELEA: telea_fill(image_a, own_case.hole)}, image_a, own_case)
+            results = {**_transfers(editor, image_a, image_b, part), "telea": telea_fill(image_a, case.hole),
+                       "unedited": image_a, "ceiling": case.ceiling}
+            _score(rows["pair"][part], results, image_a, case, skin_ring(case.hole, lm_a, width))
         hole = reference_case(image_a, image_b, "mouth").hole
         plain = _edit(editor, image_a, hole)
         for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):
@@ -103,43 +126,40 @@ def run(editor, faces, seed: int = 0) -> dict:
             colours[name].append(colour_move(_edit(editor, image_a, hole, hints=dabs), plain, hole, colour))
             network_only = _edit(network_editor, image_a, hole, hints=dabs)
             colours[name + "_network"].append(colour_move(network_only, plain, hole, colour))
-    summary = {part: {k: quality.nanmean(v) for k, v in r.items()} for part, r in rows.items()}
-    for part in PARTS:
-        summary[part]["f1_of_ceiling"] = summary[part]["f1"] / max(summary[part]["ceiling_f1"], 1e-9)
+    summary = {row: {part: {k: quality.nanmean(v) for k, v in r.items()} for part, r in parts.items()}
+               for row, parts in rows.items()}
     summary["colour"] = {name: quality.nanmean(v) for name, v in colours.items()}
     summary["fit"] = {part: {k: quality.nanmean([f[k] for f in found]) for k in found[0]}
                       for part, found in fits.items() if found}
-    return {"pairs": len(faces) // 2, "summary": summary, "samples": {"parts": rows, "colour": colours}}
+    return {"pairs": len(faces) // 2, "summary": summary, "samples": {"rows": rows, "colour": colours}}
+
+
+TITLES = {"self": "self-transfer: A's own part from its mirrored, recoloured, warped copy (truth: A)",
+          "self_unmirrored": "self-transfer, the copy not mirrored (the method's share: no asymmetry of the face)",
+          "pair": "another face: B's part (truth: B's real part pasted by the fit)"}
 
 
 def write_markdown(results: dict, path: Path, weights: str) -> None:
     s = results["summary"]
     detail = results.get("protocol", {}).get("detail", True)
-    version = results.get("protocol", {}).get("version", 1)
-    lines = [f"# Sketch and colour transfer, protocol {version} ({results['pairs']} pairs, weights {weights}, "
+    lines = [f"# Transfer, protocol {PROTOCOL} ({results['pairs']} pairs, weights {weights}, "
              f"detail step {'on' if detail else 'off'})", "",
-             "Each cell: the model / the pasted real part / Telea / the face unedited. Structure: local SSIM",
-             "against the real part (1 = it). Ink: grey levels by which the given lines are darker than",
-             "the rest of the hole, beyond the real part's (0 = as the real part; a pen stroke painted on",
-             "skin scores tens). Colour: ΔE of the hole's mean colour from the real part's.", "",
-             "| part | F1 vs given lines | F1 / ceiling | structure | ink | sharpness | colour ΔE |",
-             "|---|---|---:|---|---|---|---|"]
-
-    def cells(r: dict, key: str, form: str) -> str:
-        return " / ".join(format(r[prefix + key], form) for prefix in ("", *(x + "_" for x in REFERENCES)))
-
-    for part in PARTS:
-        r = s[part]
-        lines.append(f"| {part} | {cells(r, 'f1', '.3f')} | {r['f1_of_ceiling']:.0%} | {cells(r, 'structure', '.2f')} "
-                     f"| {cells(r, 'ink', '+.1f')} | {cells(r, 'sharpness', '.2f')} | {cells(r, 'colour', '.1f')} |")
-    lines += ["", "A with its own part as the reference (the lines exactly right), model / Telea: "
-              + "; ".join(f"{part}: structure {s[part][OWN + 'structure']:.2f} / {s[part][OWN_TELEA + 'structure']:.2f}, "
-                          f"ink {s[part][OWN + 'ink']:+.1f}, sharpness {s[part][OWN + 'sharpness']:.2f}" for part in PARTS)
-              + "."]
+             "Structure: local SSIM against the truth (1 = it). Sharpness: fine detail over the truth's. "
+             "Seam: fine detail on the mask's edge band over the photo's (~1 = invisible). Ring ΔE: the mean "
+             "colour of the skin along the mask's edge against the photo's. Ink: grey levels by which the "
+             "given lines are darker than the rest of the hole, beyond the truth's."]
+    for row in ROWS:
+        methods = METHODS[row]
+        lines += ["", f"## {TITLES[row]}", "", "Each cell: " + " / ".join(methods) + ".", "",
+                  "| part | structure | sharpness | seam | ring ΔE | ink |", "|---|---|---|---|---|---|"]
+        for part in EVALUATED_PARTS:
+            r = s[row][part]
+            cell = lambda key, form: " / ".join(format(r[f"{m}_{key}"], form) for m in methods)  # noqa: E731
+            lines.append(f"| {part} | {cell('structure', '.2f')} | {cell('sharpness', '.2f')} | {cell('seam', '.2f')} "
+                         f"| {cell('ring', '.1f')} | {cell('ink', '+.1f')} |")
     c = s["colour"]
-    lines += ["", f"Colour transfer (fraction of the way to the hint): lip {c['lip']:.2f}, green {c['green']:.2f}"
-                  f" (the network alone, without the editor's hint step: lip {c.get('lip_network', float('nan')):.2f},"
-                  f" green {c.get('green_network', float('nan')):.2f})."]
+    lines += ["", f"Colour transfer, redraw with dabs (fraction of the way to the hint): lip {c['lip']:.2f}, "
+                  f"green {c['green']:.2f} (the network alone: lip {c['lip_network']:.2f}, green {c['green_network']:.2f})."]
     for part, f in s.get("fit", {}).items():
         lines.append(f"Fit of the {part}, % of A's eye distance, one fit per {part[:-1] if part == 'eyes' else 'brow'} / "
                      f"one joint fit: in sample {f['per_group_rms']:.1f} / {f['joint_rms']:.1f}, "
@@ -148,31 +168,32 @@ def write_markdown(results: dict, path: Path, weights: str) -> None:
 
 
 def write_plot(results: dict, path: Path, baseline: dict | None = None) -> Path:
-    """Bars per part of every measure, for the model (and a baseline report, when given) beside
-    the pasted real part and Telea."""
+    """Bars per part of structure, sharpness, seam and ring ΔE for each row and method (and
+    the baseline report's transplant, when given)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows = [("pasted real part", results["summary"], "ceiling_"), ("OpenCV Telea", results["summary"], "telea_")]
-    if baseline is not None:
-        rows.append((f"before ({Path(baseline['protocol']['weights']).name})", baseline["summary"], ""))
-    rows.append((Path(results["protocol"]["weights"]).name, results["summary"], ""))
-    fig, axes = plt.subplots(1, 4, figsize=(17, 3.6))
-    x = np.arange(len(PARTS))
-    width = 0.8 / len(rows)
-    titles = ("edge F1 against the drawn lines", "sharpness (photo = 1)", "structure: local SSIM vs the real part",
-              "ink: lines darker than the real part's (grey levels)")
-    for ax, key, title in zip(axes, ("f1", "sharpness", "structure", "ink"), titles):
-        for k, (label, summary, prefix) in enumerate(rows):
-            values = [summary[p].get(prefix + key, float("nan")) for p in PARTS]  # older reports lack some
-            ax.bar(x + (k - (len(rows) - 1) / 2) * width, values, width, label=label)
-        ax.set_xticks(x, PARTS)
-        ax.set_title(title)
-        ax.grid(axis="y", alpha=0.3)
-    axes[0].legend(fontsize=8, loc="lower right", framealpha=0.9)
-    fig.suptitle(f"Sketch transfer: another face's part drawn in ({results['pairs']} pairs)")
+    fig, axes = plt.subplots(len(ROWS), 4, figsize=(17, 10))
+    x = np.arange(len(EVALUATED_PARTS))
+    titles = {"structure": "structure (local SSIM vs the truth)", "sharpness": "sharpness (truth = 1)",
+              "seam": "seam (photo = 1)", "ring": "skin ring ΔE"}
+    for axes_row, row in zip(axes, ROWS):
+        bars = [(m, results["summary"][row], m) for m in METHODS[row]]
+        if baseline is not None:
+            bars.append(("before", baseline["summary"][row], "transplant"))
+        width = 0.8 / len(bars)
+        for ax, key in zip(axes_row, titles):
+            for k, (label, summary, method) in enumerate(bars):
+                values = [summary[p].get(f"{method}_{key}", float("nan")) for p in EVALUATED_PARTS]
+                ax.bar(x + (k - (len(bars) - 1) / 2) * width, values, width, label=label)
+            ax.set_xticks(x, EVALUATED_PARTS)
+            ax.set_title(titles[key], fontsize=9)
+            ax.grid(axis="y", alpha=0.3)
+        axes_row[0].set_ylabel(row)
+        axes_row[0].legend(fontsize=7, loc="lower right", framealpha=0.9)
+    fig.suptitle(f"Transfer, protocol {PROTOCOL} ({results['pairs']} pairs): rows: self, self unmirrored, another face")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -184,7 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True, help="folder of face photos (searched recursively)")
     parser.add_argument("--weights", required=True, help="generator .safetensors")
     parser.add_argument("--out", type=Path, required=True, help="report folder")
-    parser.add_argument("--pairs", type=int, default=18)
+    parser.add_argument("--pairs", type=int, default=12)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-detail", action="store_true", help="paste back without the detail step (inpaint/detail.py)")
     parser.add_argument("--baseline", type=Path, help="an earlier report folder, drawn beside this one in the plot")

@@ -1,13 +1,15 @@
-"""The README's reference figure: parts of another face taken into the astronaut.
+"""The README's reference figure: parts of another face moved into the astronaut.
 
     python examples/reference_figure.py [--weights W.safetensors] [--out docs/reference.png]
 
-The other face is the public-domain astronaut herself, mirrored, recoloured and with a wider
-mouth and larger eyes (`transfer_figure.other_face`), so no training or test photo is used.
-Top row (the faces): the photo, the reference, and the editor's result for each choice of parts
-(`Editor.edit(photo, reference=…, parts=…)`, no mask, sketch or colour given). Bottom row,
-under each result: what the app loads into its layers before Run (mask tinted, the
-reference's lines in red, its colour dabs), zoomed on the parts.
+The other face is the public-domain astronaut herself, mirrored, recoloured and warped to a
+wider smile (her teeth show) and larger eyes (`transfer_figure.other_face`), so no training
+or test photo is used. Top row: the photo, the reference, and the editor's result for each
+choice of parts (`Editor.edit(photo, reference=…, parts=…)`, no mask, sketch or colour
+given: the reference's own pixels moved in). Bottom row, under each result: the same with
+`reference_mode="lines"` (the network draws the part from the reference's lines and colour
+dabs), and under the photo what the app loads into its layers for the mouth (mask tinted,
+the reference's lines in red, its colour dabs).
 """
 from __future__ import annotations
 
@@ -75,12 +77,14 @@ def main(argv: list[str] | None = None) -> int:
     [other] = detect_faces(grey_image(reference))[:1]
     box = face_box(face.landmarks, photo.shape)
     top = [titled(photo[box], "photo"), titled(reference[face_box(other.landmarks, photo.shape)], "reference (another face)")]
-    bottom = [titled(np.full_like(photo, 255), ""), titled(np.full_like(photo, 255), "")]
+    bottom = [titled(layers_view(photo, reference_layers(photo, reference, ["mouth"])), "layers loaded (mouth)"),
+              titled(np.full_like(photo, 255), "")]
     for parts in CHOICES:
         name = f"its {parts[0]}" if len(parts) == 1 else "all four parts"
         result = np.asarray(editor.edit(photo, reference=reference, parts=list(parts)))
-        top.append(titled(result[box], name))
-        bottom.append(titled(layers_view(photo, reference_layers(photo, reference, list(parts))), "layers loaded"))
+        top.append(titled(result[box], f"{name}: its pixels"))
+        drawn = np.asarray(editor.edit(photo, reference=reference, parts=list(parts), reference_mode="lines"))
+        bottom.append(titled(drawn[box], f"{name}: drawn from its lines"))
     grid = np.vstack([np.hstack(top), np.hstack(bottom)])
     save_figure(grid, args.out)
     return 0

@@ -16,7 +16,7 @@ from tqdm import tqdm
 
 from .editor import Editor
 from .imageio import IMAGE_SUFFIXES, check_file, save_image
-from .inputs import MODES
+from .inputs import MODES, REFERENCE_MODES
 from .reference import REFERENCE_PARTS
 from .weights import WeightsError
 
@@ -40,8 +40,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                    help="reshape: move the photo's own part onto the sketch's lines; redraw: the network redraws the "
                         "mask; auto (default): reshape when the sketch matches the photo's own lines, else redraw")
     p.add_argument("--no-align", action="store_true", help="run on the whole image instead of the face")
-    p.add_argument("--reference", type=Path, help="a photo whose parts (--part) to take as mask, sketch and colour; "
-                                                  "one reference for every image of a folder")
+    p.add_argument("--reference", type=Path, help="a photo whose parts (--part) to move in (its own pixels, matched "
+                                                  "to the photo's light); one reference for every image of a folder")
+    p.add_argument("--reference-mode", choices=REFERENCE_MODES, default="pixels",
+                   help="pixels (default): the reference's own part moved in; lines: the network draws it from the "
+                        "reference's lines and colour dabs")
     p.add_argument("--part", action="append", choices=REFERENCE_PARTS, default=[],
                    help="a part to take from --reference (repeat for several)")
     args = p.parse_args(argv)
@@ -138,7 +141,7 @@ def _edit_one(editor: Editor, job: Job, args: argparse.Namespace) -> str:
     try:
         done = editor.edit(image_path, mask_path, sketch_path, color_path, args.faithfulness,
                            align=not args.no_align, reference=args.reference, parts=args.part, mode=args.mode,
-                           return_info=True)
+                           reference_mode=args.reference_mode, return_info=True)
     except ValueError as exc:
         text = str(exc)
         named = args.reference if args.reference is not None and "the reference" in text else image_path

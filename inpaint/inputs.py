@@ -11,9 +11,13 @@ arrays, file paths or bytes, exactly as they arrived); nothing is decoded or che
   resampling, never bilinearly; another aspect ratio is refused.
 * color: RGBA, alpha > 127 = a hint of that RGB, sized by the same rule.
 * faithfulness: a number from 0 (follow the sketch exactly) to 1 (loosely).
-* reference, parts: another photo and the parts to take from it (`inpaint/reference.py`): its
-  mask, lines and colour dabs are added to the given layers (a colour painted by the user
-  wins over a dab); the mask is optional then.
+* reference, parts, reference_mode: another photo and the parts to take from it
+  (`inpaint/reference.py`). Its mask and lines stand in for a mask or sketch not given (a
+  given layer is used as it is: the app sends back the reference's layers as the user left
+  them). With "pixels" (the default) its own pixels are moved in (`inpaint/transplant.py`)
+  and its colour dabs are not hints: dabs sent back unchanged are dropped, a colour the
+  user painted stays. With "lines" its dabs stand in for colour hints not given, and the
+  network draws the part from the lines and dabs.
 * An empty mask is refused: there is nothing to redraw. A mask over most of the photo
   (> `LARGE_MASK`) and a file of several frames (first frame used) are warned about.
 """
@@ -47,6 +51,7 @@ class EditInputs:
     faithfulness: float
     metadata: Metadata
     reference: ReferenceLayers | None = None  # what a reference photo gave (inpaint/reference.py)
+    reference_mode: str = "pixels"  # "pixels": its own pixels moved in; "lines": its lines and dabs drawn
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -60,6 +65,7 @@ class EditInputs:
 
 
 MODES = ("auto", "reshape", "redraw")
+REFERENCE_MODES = ("pixels", "lines")
 
 
 def read_mode(value: object) -> str:
@@ -68,6 +74,15 @@ def read_mode(value: object) -> str:
         return "auto"
     if value not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {value!r}")
+    return str(value)
+
+
+def read_reference_mode(value: object) -> str:
+    """What a reference gives (see the module docstring); None means "pixels"."""
+    if value is None or value == "":
+        return "pixels"
+    if value not in REFERENCE_MODES:
+        raise ValueError(f"reference_mode must be one of {', '.join(REFERENCE_MODES)}, not {value!r}")
     return str(value)
 
 
@@ -129,9 +144,11 @@ def read_inputs(
     max_pixels: int = DEFAULT_MAX_PIXELS,
     reference: Source | None = None,
     parts: Sequence[str] = (),
+    reference_mode: object = "pixels",
 ) -> EditInputs:
     """Decode and check one edit's inputs (see the module docstring). Raises ValueError."""
     level = read_faithfulness(faithfulness)
+    reference_mode = read_reference_mode(reference_mode)
     limits = (max_side, max_pixels)
     if image is None:
         raise ValueError("no photo was given")
@@ -150,9 +167,9 @@ def read_inputs(
     hints = read_hints(color, size, limits)
     taken = read_reference(reference, parts, rgb, limits)
     if taken is not None:
-        hole, strokes, hints = with_reference(taken, hole, strokes, hints)
+        hole, strokes, hints = with_reference(taken, hole, strokes, hints, reference_mode)
     return EditInputs(rgb, hole, strokes if strokes is not None and strokes.any() else None,
-                      hints if hints is not None and hints[1].any() else None, level, metadata, taken)
+                      hints if hints is not None and hints[1].any() else None, level, metadata, taken, reference_mode)
 
 
 def read_reference(reference: Source | None, parts: Sequence[str], photo: np.ndarray,
@@ -178,12 +195,16 @@ def read_reference(reference: Source | None, parts: Sequence[str], photo: np.nda
 
 
 def with_reference(taken: ReferenceLayers, hole: np.ndarray | None, strokes: np.ndarray | None,
-                   hints: tuple[np.ndarray, np.ndarray] | None):
-    """The given layers combined with the reference's: marks and lines added, a colour the user
-    painted kept over the reference's dabs."""
-    hole = taken.mask if hole is None else hole | taken.mask
-    strokes = taken.sketch if strokes is None else strokes | taken.sketch
+                   hints: tuple[np.ndarray, np.ndarray] | None, reference_mode: str = "pixels"):
+    """The layers of the edit: each given layer as it is, the reference's where none was
+    given (an empty mask counts as none); in "pixels" mode the reference's dabs are no
+    hints, and a given colour layer loses the dabs it holds unchanged."""
+    hole = taken.mask if hole is None or not hole.any() else hole
+    strokes = taken.sketch if strokes is None else strokes
+    if reference_mode == "lines":
+        return hole, strokes, (taken.color, taken.color_mask) if hints is None else hints
     if hints is None:
-        return hole, strokes, (taken.color, taken.color_mask)
+        return hole, strokes, None
     rgb, given = hints
-    return hole, strokes, (np.where(given[..., None], rgb, taken.color), given | taken.color_mask)
+    dab = taken.color_mask & (rgb == taken.color).all(2)
+    return hole, strokes, (rgb, given & ~dab)

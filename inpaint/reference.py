@@ -108,6 +108,8 @@ class ReferenceLayers:
     warnings: tuple[str, ...] = ()
     fits: tuple[PartFit, ...] = ()  # every fit, in part order
     photo_landmarks: np.ndarray | None = None
+    reference_landmarks: np.ndarray | None = None
+    reference: np.ndarray | None = None  # the reference photo's RGB pixels (what a transplant moves in)
 
     @property
     def note(self) -> str:
@@ -193,7 +195,7 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
         warnings.append("the reference face is turned differently from the photo's: its part may look "
                         "turned once moved in")
     return ReferenceLayers(mask, sketch & mask, color, color_mask & mask, parts, residual, tuple(warnings),
-                           tuple(all_fits), photo_lm)
+                           tuple(all_fits), photo_lm, ref_lm, reference)
 
 
 def warp_reference(reference: np.ndarray, layers: ReferenceLayers) -> np.ndarray:
@@ -210,6 +212,6 @@ def warp_reference(reference: np.ndarray, layers: ReferenceLayers) -> np.ndarray
     for k, fit in enumerate(layers.fits):
         mine = nearest == k
         if mine.any():
-            moved = warp_into(reference, fit.matrix, box)
+            moved = warp_into(reference, fit.matrix, box, cv2.INTER_CUBIC)  # its own sharpness, not a blur
             out[ys[mine], xs[mine]] = moved[ys[mine] - box[1], xs[mine] - box[0]]
     return out

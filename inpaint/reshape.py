@@ -277,6 +277,11 @@ def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: n
     return Reshape(field, net_hole, matched, *counts)
 
 
+def still(hole: np.ndarray) -> Reshape:
+    """No move at all (a field of zeros), with `hole` (frame-sized bool) left to the network."""
+    return Reshape(np.zeros((*hole.shape, 2), np.float32), hole, 1.0, 0, 0)
+
+
 def warp_photo(rgb: np.ndarray, field: np.ndarray, frame: Frame, box: tuple[int, int, int, int],
                reach: np.ndarray, rows: int = 256) -> np.ndarray:
     """rgb[box] with the frame's field applied to the full-resolution pixels (bicubic), uint8.

@@ -96,10 +96,12 @@ def test_edit_returns_the_photo_redrawn_only_inside_the_mask(client, files, app_
     assert "Running on local URL:  http://127.0.0.1:" in app_server.log.read_text()  # loopback by default
 
 
-def test_edit_with_a_reference_and_no_mask_redraws_only_around_that_part(client, tmp_path):
+def test_edit_with_a_reference_and_no_mask_changes_only_around_that_part(client, tmp_path):
     """The API as the README shows it: the astronaut, a mirrored copy as the reference, the
-    mouth taken; no mask, sketch or colour given. Only pixels near her mouth change; a client
-    that sends the six inputs `edit` had before keeps its old behaviour (tests/test_app_limits.py)."""
+    mouth taken; no mask, sketch or colour given. Only pixels near her mouth change, and they
+    are the reference's own, moved in; with reference_mode "lines" the network draws them. A
+    client that sends the six inputs `edit` had before keeps its old behaviour
+    (tests/test_app_limits.py)."""
     from gradio_client import handle_file
 
     photo = np.asarray(Image.open(ROOT / "webapp" / "examples" / "astronaut.png").convert("RGB"))
@@ -112,6 +114,16 @@ def test_edit_with_a_reference_and_no_mask_redraws_only_around_that_part(client,
     ys, xs = np.nonzero(changed)
     assert changed.sum() > 500  # the lips span about x 196–249, y 135–160
     assert 170 < xs.min() and xs.max() < 280 and 110 < ys.min() and ys.max() < 190
+    # Her mirrored mouth's own pixels, moved in: no network runs, so any engine gives these bytes
+    from inpaint import Editor
+
+    moved_in = Editor.telea(256).edit(photo, reference=np.ascontiguousarray(photo[:, ::-1]), parts=["mouth"])
+    assert np.array_equal(out, np.asarray(moved_in))
+    drawn = np.asarray(Image.open(client.predict(handle_file(tmp_path / "photo.png"), None, None, None, 0.5, True,
+                                                 handle_file(tmp_path / "mirrored.png"), ["mouth"], "auto", "lines",
+                                                 api_name="/edit")).convert("RGB"))
+    ys, xs = np.nonzero((drawn != photo).any(axis=-1))
+    assert not np.array_equal(drawn, out) and 170 < xs.min() and xs.max() < 280 and 110 < ys.min() and ys.max() < 190
 
 
 def test_edit_reshapes_with_the_photos_own_lines_and_gives_the_photo_back(client, tmp_path):

@@ -102,6 +102,7 @@ def test_client_mistakes_get_a_plain_message_not_an_empty_error(server, small):
         ("edit", [photo, None, None, None, 0.5, True, None, ["mouth"]], "no reference photo was given"),
         ("edit", [photo, mask, None, None, 0.5, True, photo, []], "no part to take from it"),
         ("edit", [photo, mask, None, None, 0.5, True, photo, ["ears"]], "not in the list of choices"),
+        ("edit", [photo, mask, None, None, 0.5, True, photo, ["mouth"], "auto", "teeth"], "not in the list of choices"),
         ("reference_mouth", [None, None], "Upload a photo first"),
         ("reference_mouth", [canvas, None], "Choose a reference photo first"),
         ("reference_nose", [canvas, photo], "No face found in the photo"),  # a flat grey photo

@@ -198,7 +198,8 @@ def test_a_part_from_a_reference_needs_no_mask(portraits):
     result = cli("--image", "a.png", "--reference", "b.png", "--part", "mouth", "--out", "o.png",
                  "--weights", "w.safetensors", cwd=portraits)
     assert result.returncode == 0, result.stderr
-    assert "mouth from the reference (landmarks fit within" in result.stdout
+    assert "transplant" in result.stdout and "mouth from the reference, its own pixels moved in (landmarks fit within" \
+        in result.stdout
     before, after = np.asarray(Image.open(portraits / "a.png")), np.asarray(Image.open(portraits / "o.png"))
     ys, xs = np.nonzero((before != after).any(2))
     assert ys.size and 115 < ys.min() and ys.max() < 180 and 180 < xs.min() and xs.max() < 265  # around her mouth (200–245, 139–156)

@@ -57,31 +57,42 @@ def test_a_fit_per_eye_is_at_least_as_close_as_a_joint_fit(pair):
     assert max(f.residual for f in separate) <= joint[0].residual + 1e-9
 
 
-def test_an_edit_from_a_reference_alone_changes_only_around_the_part(pair):
+def test_the_lines_path_changes_only_around_the_part_and_guides_by_lines_and_dabs(pair):
     photo, reference = pair
     editor = Editor.telea(256)  # the engine does not matter here; the layers and the paste-back do
-    done = editor.edit(photo, reference=reference, parts=["mouth"], return_info=True)
+    done = editor.edit(photo, reference=reference, parts=["mouth"], reference_mode="lines", return_info=True)
     out = np.asarray(done.image)
     layers = reference_layers(photo, reference, ["mouth"])
     far = ~grow_mask(layers.mask, 2 * done.info.feather + 2)
     assert np.array_equal(out[far], photo[far]) and (out != photo).any()
     assert done.info.reference.startswith("mouth from the reference (landmarks fit within")
-    assert done.info.sketch_pixels > 0 and done.info.hint_pixels > 0
+    assert done.info.mode == "redraw" and done.info.sketch_pixels > 0 and done.info.hint_pixels > 0
+    redrawn = editor.edit(photo, reference=reference, parts=["mouth"], mode="redraw")  # the same path
+    assert np.array_equal(np.asarray(redrawn), out)
 
 
-def test_a_painted_colour_wins_over_the_references_dabs(pair):
+def test_given_layers_are_used_as_they_are_and_unchanged_dabs_are_no_hints(pair):
+    """The app sends the reference's layers back as the user left them: a given mask and
+    colour layer are used as given. Moving pixels in, the dabs the reference gave are not
+    hints (its own colours come with its pixels); a colour the user painted stays one."""
     from inpaint.inputs import read_inputs
 
     photo, reference = pair
     layers = reference_layers(photo, reference, ["mouth"])
-    color = np.zeros((*photo.shape[:2], 4), np.uint8)
-    color[layers.color_mask] = (0, 200, 0, 255)
-    mask = np.zeros(photo.shape[:2], np.uint8)
-    mask[10:20, 10:20] = 255  # a mask of the user's own, far from the mouth, is kept
-    inputs = read_inputs(photo, mask, None, color, reference=reference, parts=["mouth"])
-    rgb, hint = inputs.hints
-    assert (rgb[layers.color_mask] == (0, 200, 0)).all() and inputs.hole[10:20, 10:20].all()
-    assert (inputs.hole & layers.mask).sum() == layers.mask.sum()
+    color = np.dstack([layers.color, layers.color_mask.astype(np.uint8) * 255])
+    color[10:14, 10:14] = (0, 200, 0, 255)  # a dab of the user's own
+    mask = layers.mask.astype(np.uint8) * 255
+    xs = np.nonzero(layers.mask.any(0))[0]
+    mask[:, : (xs.min() + xs.max()) // 2] = 0  # the user erased the mask's left half
+    pixels = read_inputs(photo, mask, None, color, reference=reference, parts=["mouth"])
+    assert np.array_equal(pixels.hole, mask > 0)
+    rgb, hint = pixels.hints
+    assert hint.sum() == 16 and (rgb[10:14, 10:14] == (0, 200, 0)).all()
+    lines = read_inputs(photo, mask, None, color, reference=reference, parts=["mouth"], reference_mode="lines")
+    assert lines.hints[1].sum() == 16 + layers.color_mask.sum()
+    alone = read_inputs(photo, None, None, None, reference=reference, parts=["mouth"])
+    assert np.array_equal(alone.hole, layers.mask) and np.array_equal(alone.strokes, layers.sketch)
+    assert alone.hints is None
 
 
 @pytest.mark.parametrize("reference, parts, message", [

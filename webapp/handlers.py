@@ -65,38 +65,48 @@ class Handlers:
     @user_errors
     def edit(self, image: str | None, mask: str | None = None, sketch: str | None = None, color: str | None = None,
              faithfulness: float | None = 0.5, align: bool = True, reference: str | None = None,
-             parts: list[str] | None = None, mode: str | None = "auto") -> str:
+             parts: list[str] | None = None, mode: str | None = "auto",
+             reference_mode: str | None = "pixels") -> str:
         """The `edit` API: image files in (mask: white or opaque = redraw; sketch: dark-on-
         transparent or white-on-black strokes; color: RGBA hints; reference: a photo whose
-        `parts` to take, then the mask is optional; mode: auto, reshape or redraw), the edited
-        photo out as a PNG of the same size, with the uploaded photo's ICC profile and EXIF."""
-        return self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode)[0]
+        `parts` to take, then the mask is optional; mode: auto, reshape or redraw;
+        reference_mode: pixels (its own part moved in) or lines (drawn from its lines)), the
+        edited photo out as a PNG of the same size, with the uploaded photo's ICC profile and EXIF."""
+        return self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode, reference_mode)[0]
 
     @user_errors
     def edit_info(self, image: str | None, mask: str | None = None, sketch: str | None = None,
                   color: str | None = None, faithfulness: float | None = 0.5, align: bool = True,
                   reference: str | None = None, parts: list[str] | None = None,
-                  mode: str | None = "auto") -> tuple[str, dict]:
+                  mode: str | None = "auto", reference_mode: str | None = "pixels") -> tuple[str, dict]:
         """`edit`, and what was done: the model, the mode and why, the frame, the warnings, the
         time per stage (the page's status line, as data)."""
-        path, result = self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode)
+        path, result = self._edit(image, mask, sketch, color, faithfulness, align, reference, parts, mode,
+                                  reference_mode)
         return path, result.report
 
-    def _edit(self, image, mask, sketch, color, faithfulness, align, reference, parts, mode):
+    def _edit(self, image, mask, sketch, color, faithfulness, align, reference, parts, mode, reference_mode):
         try:
             result = self.service.edit(image, mask, sketch, color, 0.5 if faithfulness is None else faithfulness,
-                                       bool(align), reference, parts or (), mode)
+                                       bool(align), reference, parts or (), mode, reference_mode)
         except ValueError as exc:
             raise _with_file_names(exc, [image, mask, sketch, color, reference]) from None
         return self.results.save(result.image, "edited"), result
 
     @user_errors
-    def run_canvas(self, value: dict | None, faithfulness: float, align: bool,
-                   mode: str | None = "auto") -> tuple[tuple[str, str], Any, str]:
-        """Run on the editor's value: (before, after) for the slider, the download, the status line."""
+    def run_canvas(self, value: dict | None, faithfulness: float, align: bool, mode: str | None = "auto",
+                   reference: str | None = None, parts: list[str] | None = None) -> tuple[tuple[str, str], Any, str]:
+        """Run on the editor's value: (before, after) for the slider, the download, the status line.
+        `reference` and `parts`: the reference photo and the parts taken from it into the
+        layers (the page's state), whose own pixels the edit moves in."""
         background, (mask, sketch, color) = split_editor_value(value)
         photo = to_rgb(background)  # once: the edit's input and the slider's "before"
-        result = self.service.edit(photo, mask, sketch, color, faithfulness, bool(align), mode=mode)
+        parts = list(parts or ()) if reference is not None else []
+        try:
+            result = self.service.edit(photo, mask, sketch, color, faithfulness, bool(align),
+                                       reference if parts else None, parts, mode=mode)
+        except ValueError as exc:
+            raise _with_file_names(exc, [reference]) from None
         before = self.results.save_once(photo, "photo")  # one file per photo, however many Runs
         after = self.results.save(result.image, "edited")
         status = result.status
@@ -112,9 +122,11 @@ class Handlers:
         return png_data_url(region_layer(region, MASK_RGBA))
 
     @user_errors
-    def reference_part(self, value: dict | None, reference: str | None, label: str) -> tuple[str, str, str, str]:
+    def reference_part(self, value: dict | None, reference: str | None, parts: list[str] | None,
+                       label: str) -> tuple[str, str, str, str, list[str]]:
         """A part of the reference photo (a button label) as the three layers' data URLs
-        (Mask, Sketch, Color) and a status line: which part, how well the faces matched."""
+        (Mask, Sketch, Color), a status line (which part, how well the faces matched, what Run
+        will do) and the parts taken so far (the page's state, which Run sends back)."""
         background, _ = split_editor_value(value)
         try:
             taken = self.service.reference_part(to_rgb(background), reference, label)
@@ -122,9 +134,14 @@ class Handlers:
             raise _with_file_names(exc, [reference]) from None
         sketch = region_layer(taken.sketch, SKETCH_RGBA)
         color = np.dstack([taken.color, taken.color_mask.astype(np.uint8) * 255])
+        part = taken.parts[0]
         status = " · ".join([f"{taken.note[0].upper()}{taken.note[1:]}: loaded into the Mask, Sketch and Color "
-                             "layers; erase or redraw any of it, then Run", *(f"⚠️ {w}" for w in taken.warnings)])
-        return (png_data_url(region_layer(taken.mask, MASK_RGBA)), png_data_url(sketch), png_data_url(color), status)
+                             f"layers. Run moves the reference's own {part} in, its pixels matched to this face's "
+                             "light; lines you redraw reshape it, and Redraw draws it from the lines and dabs instead",
+                             *(f"⚠️ {w}" for w in taken.warnings)])
+        parts = [*(p for p in parts or () if p != part), part]
+        return (png_data_url(region_layer(taken.mask, MASK_RGBA)), png_data_url(sketch), png_data_url(color), status,
+                parts)
 
     @user_errors
     def photo_edges(self, value: dict | None) -> str:

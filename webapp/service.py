@@ -93,10 +93,11 @@ class Service:
 
     def edit(self, photo: Source, mask: Source | None, sketch: Source | None = None, color: Source | None = None,
              faithfulness: object = 0.5, align: bool = True, reference: Source | None = None,
-             parts: Sequence[str] = (), mode: str | None = "auto") -> ServedEdit:
+             parts: Sequence[str] = (), mode: str | None = "auto",
+             reference_mode: str | None = "pixels") -> ServedEdit:
         """One edit on the inputs as they arrived (PIL images or file paths)."""
         done = self.editor.edit(photo, mask, sketch, color, faithfulness, bool(align), reference=reference,
-                                parts=parts, mode=mode, return_info=True)
+                                parts=parts, mode=mode, reference_mode=reference_mode, return_info=True)
         return ServedEdit(done.image, self.status_line(done.info), self.report(done.info))
 
     def report(self, info: EditInfo) -> dict:

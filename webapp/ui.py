@@ -5,7 +5,7 @@ import functools
 
 import gradio as gr
 
-from inpaint.inputs import MODES
+from inpaint.inputs import MODES, REFERENCE_MODES
 from inpaint.reference import REFERENCE_PARTS
 
 from . import client_js, examples, text
@@ -33,10 +33,12 @@ def brush_for(layer: str) -> dict:
 
 def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
     limit = {"concurrency_id": ENGINE, "concurrency_limit": settings.concurrency}
-    # `edit` took six inputs before `reference`, `parts` and `mode`, `run_canvas` three before
-    # `mode`: a client may still send those; `edit_info` needs only the photo (and a mask).
+    # `edit` took six inputs before `reference`, `parts`, `mode` and `reference_mode`,
+    # `run_canvas` three before `mode`, `reference` and `parts`, the reference buttons two
+    # before the parts taken: a client may still send those; `edit_info` needs only the photo.
     with GuardedBlocks(title="SketchFace", delete_cache=(1800, 3600),
-                       optional_tail={"edit": 3, "edit_info": 8, "run_canvas": 1}) as demo:
+                       optional_tail={"edit": 4, "edit_info": 9, "run_canvas": 3,
+                                      **{f"reference_{label.lower()}": 1 for label in REFERENCE_BUTTONS}}) as demo:
         gr.Markdown(text.INTRO)
         if handlers.service.warning:
             gr.Markdown(f"⚠️ **Classical fallback in use.** {handlers.service.warning}", elem_id="fallback-warning")
@@ -75,6 +77,7 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                                         interactive=False, buttons=["fullscreen"], elem_id="result")
                 download = gr.DownloadButton("Download the result (PNG)", visible=False, elem_id="download")
                 status = gr.Markdown(elem_id="status")
+        taken = gr.State([])  # the parts taken from the reference into the layers: Run moves them in
         example_key = gr.Textbox(visible=False)  # which example's layers to draw once its photo loads
         gr.Examples([[str(examples.PHOTO), example.faithfulness, True, example.key] for example in examples.EXAMPLES],
                     inputs=[canvas, faithfulness, align, example_key], label=text.EXAMPLES_LABEL,
@@ -89,6 +92,8 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         # A new photo keeps the layer the user has chosen (Gradio reports the upload late: a
         # layer picked meanwhile must not be overridden).
         canvas.upload(None, None, None, js=client_js.SYNC_LAYER, **private)
+        for changed in (canvas.upload, reference.change):  # a new photo or reference: nothing taken yet
+            changed(lambda: [], None, taken, **private)
         (canvas.upload(handlers.example_layers, example_key, [*layer_urls, example_key], **private)
          .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
         # A button picks its layer at once, in the browser; layers drawn in later never take
@@ -98,15 +103,15 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
             (button.click(handlers.face_part, [canvas, button], mask_url, api_visibility="private", **limit)
              .success(None, mask_url, None, js=client_js.draw_into_layers("Mask", activate=False)))
         for button, label in zip(reference_buttons, REFERENCE_BUTTONS):
-            (button.click(functools.partial(handlers.reference_part, label=label), [canvas, reference],
-                          [*layer_urls, status], api_name=f"reference_{label.lower()}", api_visibility="undocumented",
-                          **limit)
+            (button.click(functools.partial(handlers.reference_part, label=label), [canvas, reference, taken],
+                          [*layer_urls, status, taken], api_name=f"reference_{label.lower()}",
+                          api_visibility="undocumented", **limit)
              .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
         edges.click(None, None, draw_on, js=client_js.choose_layer("Sketch"), **private)
         (edges.click(handlers.photo_edges, canvas, sketch_url, api_name="photo_edges",
                      api_visibility="undocumented", **limit)
          .success(None, sketch_url, None, js=client_js.draw_into_layers("Sketch", activate=False)))
-        run.click(handlers.run_canvas, [canvas, faithfulness, align, mode], [result, download, status],
+        run.click(handlers.run_canvas, [canvas, faithfulness, align, mode, reference, taken], [result, download, status],
                   api_name="run_canvas", api_visibility="undocumented", **limit)
 
         # The plain-image API: files in, PNG out (the UI's Run above takes the editor's value).
@@ -114,14 +119,18 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
             api_inputs = [gr.File(label=name) for name in ("image", "mask", "sketch", "color")]
             api_inputs += [gr.Number(0.5, label="faithfulness"), gr.Checkbox(True, label="align"),
                            gr.File(label="reference"), gr.CheckboxGroup(list(REFERENCE_PARTS), label="parts"),
-                           gr.Radio(list(MODES), value="auto", label="mode")]
+                           gr.Radio(list(MODES), value="auto", label="mode"),
+                           gr.Radio(list(REFERENCE_MODES), value="pixels", label="reference_mode")]
             api_output = gr.Image(type="filepath", format="png", label="edited")
             api_report = gr.JSON(label="report")
         description = ("Redraw the masked region of a photo. image, mask (white or opaque = redraw), optional sketch "
                        "and color layers (alpha > 127 = stroke / hint), all the photo's size; faithfulness 0–1; "
                        "align; optional reference photo and the parts to take from it (mouth, nose, eyes, eyebrows; "
                        "the mask is optional then); mode: auto (reshape when the sketch matches the photo's own "
-                       "lines, else redraw), reshape (move the photo's own part onto the sketch's lines) or redraw.")
+                       "lines, else redraw), reshape (move the photo's own part onto the sketch's lines) or redraw; "
+                       "reference_mode: pixels (the reference's own part moved in, matched to the photo's light; a "
+                       "sketch unlike its lines reshapes it) or lines (the network draws it from its lines and "
+                       "colours).")
         gr.on([], handlers.edit, api_inputs, api_output, api_name="edit", **limit,
               api_description=description + " Returns the edited photo, PNG, same size.")
         gr.on([], handlers.edit_info, api_inputs, [api_output, api_report], api_name="edit_info", **limit,
