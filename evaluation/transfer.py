@@ -87,7 +87,7 @@ def colour_distance(result: np.ndarray, reference: np.ndarray, hole: np.ndarray)
     return quality.mean_colour_difference(result, reference, region if region.any() else hole)
 
 
-def skin_ring(hole: np.ndarray, landmarks: np.ndarray, width: int) -> np.ndarray:
+def edge_skin(hole: np.ndarray, landmarks: np.ndarray, width: int) -> np.ndarray:
     """The hole's pixels within `width` px of its edge that lie on no part of the face: the
     skin where a transplant meets the photo."""
     inside = cv2.distanceTransform(np.pad(hole.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]

@@ -38,7 +38,7 @@ from inpaint.reference import reference_layers
 
 from . import quality
 from .transfer import (TransferCase, colour_dabs, colour_move, fit_errors, lip_colour, reference_case, self_reference,
-                       skin_ring, telea_fill, transplant_scores)
+                       edge_skin, telea_fill, transplant_scores)
 
 GREEN = np.array([40.0, 170.0, 70.0])
 PROTOCOL = 3  # 2: lines path only, truth B's pasted part, mouth/nose/eyes (before 2026-12-06); 1: one joint fit
@@ -114,11 +114,11 @@ def run(editor, faces, seed: int = 0) -> dict:
                     continue
                 case = TransferCase(layers.mask, layers.sketch, image_a)
                 results = {**_transfers(editor, image_a, copy, part), "telea": telea_fill(image_a, case.hole)}
-                _score(rows[row][part], results, image_a, case, skin_ring(case.hole, lm_a, width))
+                _score(rows[row][part], results, image_a, case, edge_skin(case.hole, lm_a, width))
             case = reference_case(image_a, image_b, part)
             results = {**_transfers(editor, image_a, image_b, part), "telea": telea_fill(image_a, case.hole),
                        "unedited": image_a, "ceiling": case.ceiling}
-            _score(rows["pair"][part], results, image_a, case, skin_ring(case.hole, lm_a, width))
+            _score(rows["pair"][part], results, image_a, case, edge_skin(case.hole, lm_a, width))
         hole = reference_case(image_a, image_b, "mouth").hole
         plain = _edit(editor, image_a, hole)
         for name, colour in (("lip", lip_colour(image_b, lm_b)), ("green", GREEN)):

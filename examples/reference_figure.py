@@ -9,7 +9,7 @@ choice of parts (`Editor.edit(photo, reference=…, parts=…)`, no mask, sketch
 given: the reference's own pixels moved in). Bottom row, under each result: the same with
 `reference_mode="lines"` (the network draws the part from the reference's lines and colour
 dabs), and under the photo what the app loads into its layers for the mouth (mask tinted,
-the reference's lines in red, its colour dabs).
+the reference's lines in red, its colour dabs) and the reference's mouth.
 """
 from __future__ import annotations
 
@@ -64,6 +64,13 @@ def layers_view(photo: np.ndarray, layers) -> np.ndarray:
     return view[y0:cy + half, x0:cx + half]
 
 
+def part_zoom(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """A square around `points` with as much to spare on each side as they span."""
+    (x0, y0), (x1, y1) = points.min(0), points.max(0)
+    cx, cy, half = (x0 + x1) / 2, (y0 + y1) / 2, max(x1 - x0, y1 - y0)
+    return image[int(max(cy - half, 0)):int(cy + half), int(max(cx - half, 0)):int(cx + half)]
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--weights", default=None, help="generator .safetensors (default: the shipped weights)")
@@ -78,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     box = face_box(face.landmarks, photo.shape)
     top = [titled(photo[box], "photo"), titled(reference[face_box(other.landmarks, photo.shape)], "reference (another face)")]
     bottom = [titled(layers_view(photo, reference_layers(photo, reference, ["mouth"])), "layers loaded (mouth)"),
-              titled(np.full_like(photo, 255), "")]
+              titled(part_zoom(reference, other.landmarks[48:68]), "its mouth (what Run moves in)")]
     for parts in CHOICES:
         name = f"its {parts[0]}" if len(parts) == 1 else "all four parts"
         result = np.asarray(editor.edit(photo, reference=reference, parts=list(parts)))

@@ -5,8 +5,9 @@ For the parts a reference gives (`inpaint.reference`), inside the part's mask:
 * **Placement.** Every photo pixel looks up the reference through the similarity fit of the
   part's landmarks (one per eye, per brow), so the reference part keeps its own shape and
   size; where the fits of several groups meet, their maps are blended over a short
-  distance. A reference turned away from the photo gets a dense warp besides: a thin-plate
-  spline through the part's landmarks, so its outline meets the photo's face.
+  distance. No dense warp by the landmarks: it gives the new part the old one's outline,
+  and between faces turned differently it folded and smeared the part (docs/transfer_results.md);
+  a turned reference gets a warning instead.
 * **Colour and light.** A low-frequency gain (the photo's blurred skin over the reference's)
   measured on a ring of skin around the part only, spread inward by normalised
   convolution. It is a ratio of local light, not whole-crop statistics, so teeth, sclera,
@@ -32,7 +33,7 @@ from .detail import MIN_UPSCALE, add_detail, high_band, local_mean
 from .face.parts import draw_parts, grow_mask
 from .frame import apply_affine, eye_distance, mask_box
 from .membrane import membrane
-from .reference import ReferenceLayers, turn, TURN_WARNING
+from .reference import ReferenceLayers
 
 SKIN_PARTS = ["eyes", "eyebrows", "nose", "mouth"]  # not skin: kept out of the colour ring
 RING = 0.12  # the skin ring's width on each side of the mask's edge, in eye distances
@@ -54,11 +55,7 @@ class Transplant:
     gain: tuple[float, float, float]  # the light match's median gain per channel (1 = none)
 
 
-def _inverse(matrix: np.ndarray) -> np.ndarray:
-    return cv2.invertAffineTransform(matrix)
-
-
-def lookup_maps(layers: ReferenceLayers, box: tuple[int, int, int, int], dense: bool) -> tuple[np.ndarray, np.ndarray]:
+def lookup_maps(layers: ReferenceLayers, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
     """For each photo pixel of `box`: where in the reference it is taken from (float32 x, y
     maps). Each fit rules near its own landmarks; between groups the maps blend (softmax of
     the distance to each group's outline, over MEET eye distances)."""
@@ -68,12 +65,8 @@ def lookup_maps(layers: ReferenceLayers, box: tuple[int, int, int, int], dense: 
     reach = MEET * eye_distance(photo_lm)
     maps, scores = [], []
     for fit in layers.fits:
-        back = _inverse(fit.matrix)
-        mx = back[0, 0] * gx + back[0, 1] * gy + back[0, 2]
-        my = back[1, 0] * gx + back[1, 1] * gy + back[1, 2]
-        if dense:
-            mx, my = _dense_correction(fit, layers, gx, gy, mx, my)
-        maps.append((mx, my))
+        back = cv2.invertAffineTransform(fit.matrix)
+        maps.append((back[0, 0] * gx + back[0, 1] * gy + back[0, 2], back[1, 0] * gx + back[1, 1] * gy + back[1, 2]))
         outline = np.zeros((y1 - y0, x1 - x0), np.uint8)
         hull = cv2.convexHull(np.rint(photo_lm[fit.points] - (x0, y0)).astype(np.int32))
         cv2.fillConvexPoly(outline, hull, 1)
@@ -85,31 +78,6 @@ def lookup_maps(layers: ReferenceLayers, box: tuple[int, int, int, int], dense: 
     mx = sum(w * m[0] for w, m in zip(weights, maps))
     my = sum(w * m[1] for w, m in zip(weights, maps))
     return mx.astype(np.float32), my.astype(np.float32)
-
-
-def _dense_correction(fit, layers: ReferenceLayers, gx, gy, mx, my):
-    """The similarity's lookup corrected by a thin-plate spline through the part's landmarks:
-    the photo's landmark i looks up exactly the reference's landmark i; far from them the
-    correction fades (anchors of no correction on a ring two part-sizes out)."""
-    from scipy.interpolate import RBFInterpolator
-
-    photo_points = layers.photo_landmarks[fit.points]
-    reference_points = layers.reference_landmarks[fit.points]
-    back = _inverse(fit.matrix)
-    similar = photo_points @ back[:, :2].T + back[:, 2]
-    centre = photo_points.mean(0)
-    radius = 2.0 * float(np.linalg.norm(photo_points - centre, axis=1).max()) + 1.0
-    angles = np.linspace(0, 2 * np.pi, 16, endpoint=False)
-    anchors = centre + radius * np.c_[np.cos(angles), np.sin(angles)]
-    spline = RBFInterpolator(np.r_[photo_points, anchors], np.r_[reference_points - similar, np.zeros((16, 2))],
-                             kernel="thin_plate_spline", smoothing=1.0)
-    step = 4  # the correction is smooth: evaluated on a coarse grid, then scaled up
-    coarse = spline(np.c_[gx[::step, ::step].ravel(), gy[::step, ::step].ravel()])
-    shape = gx[::step, ::step].shape
-    size = (gx.shape[1], gx.shape[0])
-    dx = cv2.resize(coarse[:, 0].reshape(shape).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
-    dy = cv2.resize(coarse[:, 1].reshape(shape).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
-    return mx + dx, my + dy
 
 
 def skin_ring(region: np.ndarray, not_skin: np.ndarray, width: int) -> np.ndarray:
@@ -165,8 +133,7 @@ def transplant(photo: np.ndarray, layers: ReferenceLayers, hole: np.ndarray, see
     hx0, hy0, hx1, hy1 = mask_box(region)
     box = (max(0, hx0 - pad), max(0, hy0 - pad), min(full_width, hx1 + pad), min(height, hy1 + pad))
     x0, y0, x1, y1 = box
-    dense = abs(turn(layers.photo_landmarks) - turn(layers.reference_landmarks)) > TURN_WARNING
-    mx, my = lookup_maps(layers, box, dense)
+    mx, my = lookup_maps(layers, box)
     source = cv2.remap(layers.reference, mx, my, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REFLECT_101).astype(np.float32)
     ref_h, ref_w = layers.reference.shape[:2]
     valid = (mx >= 0) & (mx <= ref_w - 1) & (my >= 0) & (my <= ref_h - 1)

@@ -122,7 +122,8 @@ def test_training_faces_are_aligned_to_the_editors_frame_with_their_landmarks(so
 
 def test_one_editor_from_four_threads_gives_the_sequential_results(editor, source):
     """dlib's detector is not reentrant: shared, it crashed the process or returned garbage.
-    Reshape edits (a moved mouth's lines) run beside redraws: the warp stage keeps no state."""
+    Reshape edits (a moved mouth's lines) and transplants (a mirrored copy's mouth) run beside
+    redraws: the warp and transplant stages keep no state."""
     from evaluation.deform import deform
     from sketch import own_strokes
 
@@ -135,15 +136,16 @@ def test_one_editor_from_four_threads_gives_the_sequential_results(editor, sourc
             moved = deform(canvas, landmarks, "mouth", values={"wide": 1.2, "high": 1.1, "corners": 0.04})
             lines = own_strokes(moved.truth, moved.mask, "gradient")
             jobs.append((canvas, moved.mask, {"sketch": lines, "mode": "reshape", "faithfulness": 0.0}))
+    jobs.append((jobs[0][0], None, {"reference": np.ascontiguousarray(jobs[0][0][:, ::-1]), "parts": ["mouth"]}))
     jobs += [(canvas, mask, {**kw, "align": not kw.get("align", True)}) for canvas, mask, kw in jobs]
     expected = [editor.edit(canvas, mask, return_info=True, **kw) for canvas, mask, kw in jobs]
     assert {e.info.path for e in expected} == {"aligned", "full"}
-    assert {e.info.mode for e in expected} == {"reshape", "redraw"}
+    assert {e.info.mode for e in expected} == {"reshape", "redraw", "transplant"}
     results: dict[tuple[int, int], tuple] = {}
 
     def work(thread: int) -> None:
-        for round_ in range(3):
-            k = (thread + round_) % len(jobs)
+        for round_ in range(4):  # 4 threads × 4 rounds: every job, some twice at once
+            k = (4 * thread + round_) % len(jobs)
             done = editor.edit(*jobs[k][:2], return_info=True, **jobs[k][2])
             results[thread, round_] = (k, np.asarray(done.image), done.info.path, done.info.box)
 
@@ -152,7 +154,7 @@ def test_one_editor_from_four_threads_gives_the_sequential_results(editor, sourc
         t.start()
     for t in threads:
         t.join(timeout=120)
-    assert len(results) == 12
+    assert len(results) == 16 and len({k for k, *_ in results.values()}) == len(jobs)
     for k, image, path, box in results.values():
         assert np.array_equal(image, np.asarray(expected[k].image))
         assert (path, box) == (expected[k].info.path, expected[k].info.box)  # the info is this edit's own

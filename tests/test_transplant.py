@@ -9,7 +9,7 @@ import pytest
 from skimage.data import astronaut
 
 from evaluation.quality import detail, inner, mean_colour_difference
-from evaluation.transfer import skin_ring
+from evaluation.transfer import edge_skin
 from inpaint import Editor
 from inpaint.frame import eye_distance
 from inpaint.landmarks import INNER_LIPS
@@ -58,7 +58,7 @@ def test_the_references_teeth_arrive_where_its_mouth_is_placed(faces, moved_in):
 def test_the_skin_ring_takes_the_photos_light_and_the_teeth_keep_theirs(faces, moved_in):
     photo, reference, landmarks = faces
     out, _, layers = moved_in
-    ring = skin_ring(layers.mask, landmarks, max(2, round(0.08 * eye_distance(landmarks))))
+    ring = edge_skin(layers.mask, landmarks, max(2, round(0.08 * eye_distance(landmarks))))
     assert ring.sum() > 200
     pasted = np.where(layers.mask[..., None], warp_reference(reference, layers), photo)
     assert mean_colour_difference(pasted, photo, ring) > 6  # the reference's own light is far off
@@ -99,7 +99,8 @@ def test_a_small_reference_gets_the_photos_fine_grain(faces):
     small = cv2.resize(reference, (280, 280), interpolation=cv2.INTER_AREA)
     out = np.asarray(Editor.telea(256).edit(photo, reference=small, parts=["mouth"]))
     layers = reference_layers(photo, small, ["mouth"])
-    ring = skin_ring(layers.mask, landmarks, max(2, round(0.08 * eye_distance(landmarks)))) & inner(layers.mask, 2)
+    ring = edge_skin(layers.mask, landmarks, max(2, round(0.08 * eye_distance(landmarks)))) & inner(layers.mask, 2)
     scaled_up = np.where(layers.mask[..., None], warp_reference(small, layers), photo)
     assert detail(out, ring) > 1.5 * detail(scaled_up, ring)
     assert 0.6 * detail(photo, ring) < detail(out, ring) < 1.3 * detail(photo, ring)  # grain, not noise
+

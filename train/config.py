@@ -38,6 +38,7 @@ class DataSection:
     hole_min: float = 0.01  # hole-ratio range of the random masks
     hole_max: float = 0.6
     part_prob: float = 0.0  # share of holes that are face parts from the landmarks (train.part_masks)
+    gap_prob: float = 0.0  # share of holes that are the thin gaps a reshape leaves (train.gap_masks)
     pen_prob: float = 0.0  # share of sketches drawn like the app's pen (sketch.pen) instead of warped HED
     mismatch_prob: float = 0.0  # share of samples whose sketch is another face's part (train.mismatch): no truth
     crop: int = 0  # train on crops of this side (0 = whole images at the model resolution)

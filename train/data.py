@@ -28,6 +28,7 @@ from sketch.strokes import resize_max
 
 from .config import DataSection
 from .sample_parts import crop_around, sample_dict
+from .gap_masks import gap_mask
 from .part_masks import has_landmarks, part_mask
 
 def edge_lines(image: np.ndarray, detector=None) -> np.ndarray:
@@ -123,9 +124,12 @@ def open_source(path: str | Path, size: int = 256, split: str = "train") -> Cach
 
 
 def choose_hole(rng: np.random.Generator, size: int, data: DataSection, landmarks: np.ndarray | None) -> np.ndarray:
-    """A face part from the landmarks (share `part_prob`, when there are landmarks), else a free-form/LaMa mask."""
+    """The gaps a reshape leaves (share `gap_prob`) or a face part (share `part_prob` of the rest)
+    from the landmarks, when there are landmarks; else a free-form/LaMa mask."""
     if not has_landmarks(landmarks):  # a centre crop where no face was found
         landmarks = None
+    if data.gap_prob > 0 and landmarks is not None and rng.random() < data.gap_prob:
+        return gap_mask(rng, landmarks, size)
     if data.part_prob > 0 and landmarks is not None and rng.random() < data.part_prob:
         return part_mask(rng, landmarks, size)[0]
     return random_mask(rng, size, MaskParams(hole_ratio=(data.hole_min, data.hole_max)), landmarks)

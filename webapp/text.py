@@ -20,8 +20,9 @@ HOW_TO = """
    hair).
    *Or make it look like another photo*: open **Make it look like this**, choose a reference
    photo of a face and click **Take its mouth** (eyes, brows, nose): that part's mask, its
-   lines and colour dabs are drawn into the three layers, matched to this face, to erase or
-   redraw as you like.
+   lines and colour dabs are drawn into the three layers, matched to this face. Run moves the
+   reference's own part in, in this face's light; redraw its lines to reshape it, or choose
+   *Redraw* to have the network draw it from the lines and dabs instead.
 5. **Run.** Drag the slider to compare before and after; download the PNG.
 
 *What the lines do*: *Auto* moves the photo's own part when your lines match its own (and no
