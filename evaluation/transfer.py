@@ -25,11 +25,11 @@ import numpy as np
 from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.landmarks import INNER_LIPS
 from inpaint.reference import fit_part, reference_layers, warp_reference
+from inpaint.transplant import NOT_SKIN
 
 from . import quality
 
 PARTS = ("mouth", "nose", "eyes")
-SKIN_EXCLUDED = ("eyes", "eyebrows", "nose", "mouth")  # parts of a face that are not skin
 TRANSFER_TOLERANCE = 3
 GROW_AT_256 = 8  # the part mask's margin at 256 px (scales with the side)
 
@@ -91,7 +91,7 @@ def edge_skin(hole: np.ndarray, landmarks: np.ndarray, width: int) -> np.ndarray
     """The hole's pixels within `width` px of its edge that lie on no part of the face: the
     skin where a transplant meets the photo."""
     inside = cv2.distanceTransform(np.pad(hole.astype(np.uint8), 1), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    parts = grow_mask(draw_parts(landmarks, hole.shape, list(SKIN_EXCLUDED)), max(1, width // 2))
+    parts = grow_mask(draw_parts(landmarks, hole.shape, list(NOT_SKIN)), max(1, width // 2))
     return hole & (inside <= width) & ~parts
 
 

@@ -11,7 +11,9 @@ from the reference's lines and colour dabs). Two rows:
 
 * **self**, the main truth: the reference is A itself, mirrored, turned, scaled, warped
   smoothly and recoloured (`evaluation.transfer.self_reference`); the truth is A, so it does
-  not depend on the code's own warp;
+  not depend on the code's own warp. A mirrored part is A's other side: the row's ceiling
+  ("mirror") is A's plain mirror image pasted by the fit, capped by the face's asymmetry;
+* **self_unmirrored**: the same copy without the mirror, what the method itself loses;
 * **pair**: the reference is B; the truth is B's real part pasted by the same fit
   (`evaluation.transfer.reference_case`), with A unedited beside it.
 
@@ -34,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from inpaint.frame import eye_distance
-from inpaint.reference import reference_layers
+from inpaint.reference import reference_layers, warp_reference
 
 from . import quality
 from .transfer import (TransferCase, colour_dabs, colour_move, fit_errors, lip_colour, reference_case, self_reference,
@@ -45,7 +47,7 @@ PROTOCOL = 3  # 2: lines path only, truth B's pasted part, mouth/nose/eyes (befo
 EVALUATED_PARTS = ("mouth", "nose", "eyes", "eyebrows")
 MEASURES = ("structure", "sharpness", "seam", "ring", "ink", "f1", "colour")
 ROWS = ("self", "self_unmirrored", "pair")
-METHODS = {"self": ("transplant", "lines", "telea"), "self_unmirrored": ("transplant", "lines", "telea"),
+METHODS = {"self": ("transplant", "lines", "telea", "mirror"), "self_unmirrored": ("transplant", "lines", "telea"),
            "pair": ("transplant", "lines", "telea", "unedited", "ceiling")}
 FIT_PARTS = ("eyes", "eyebrows")  # the parts fitted per group (one fit per eye, per brow) or jointly
 RING_WIDTH = 0.08  # the skin ring's width, in A's eye distances
@@ -85,6 +87,13 @@ def _transfers(editor, image: np.ndarray, reference: np.ndarray, part: str) -> d
             for method, method_mode in (("transplant", "pixels"), ("lines", "lines"))}
 
 
+def mirror_pasted(image: np.ndarray, part: str) -> np.ndarray:
+    """`image` with its `part` replaced by its own mirror image's, pasted by the part's fit."""
+    mirrored = np.ascontiguousarray(image[:, ::-1])
+    layers = reference_layers(image, mirrored, [part])
+    return np.where(layers.mask[..., None], warp_reference(mirrored, layers), image)
+
+
 def _score(row: dict, results: dict, photo: np.ndarray, case: TransferCase, ring: np.ndarray) -> None:
     for method, result in results.items():
         scores = transplant_scores(result, photo, case, ring)
@@ -114,6 +123,8 @@ def run(editor, faces, seed: int = 0) -> dict:
                     continue
                 case = TransferCase(layers.mask, layers.sketch, image_a)
                 results = {**_transfers(editor, image_a, copy, part), "telea": telea_fill(image_a, case.hole)}
+                if row == "self":  # the row's ceiling: A's other side exactly, A's mirror image pasted by its fit
+                    results["mirror"] = mirror_pasted(image_a, part)
                 _score(rows[row][part], results, image_a, case, edge_skin(case.hole, lm_a, width))
             case = reference_case(image_a, image_b, part)
             results = {**_transfers(editor, image_a, image_b, part), "telea": telea_fill(image_a, case.hole),
@@ -134,7 +145,8 @@ def run(editor, faces, seed: int = 0) -> dict:
     return {"pairs": len(faces) // 2, "summary": summary, "samples": {"rows": rows, "colour": colours}}
 
 
-TITLES = {"self": "self-transfer: A's own part from its mirrored, recoloured, warped copy (truth: A)",
+TITLES = {"self": "self-transfer: A's own part from its mirrored, recoloured, warped copy (truth: A; "
+                  "mirror: A's plain mirror image pasted, the ceiling a mirrored part allows)",
           "self_unmirrored": "self-transfer, the copy not mirrored (the method's share: no asymmetry of the face)",
           "pair": "another face: B's part (truth: B's real part pasted by the fit)"}
 

@@ -294,7 +294,7 @@ class Editor:
             own = mask_to_frame(moved_in.lines, frame, threshold=0.2) & framed.hole
             network = mask_to_frame(moved_in.network, frame) & framed.hole
             if not sketched or np.array_equal(own, framed.sketch):
-                return still(network), "the reference's part as placed"
+                return still(network), "the reference's lines as given: its part moved in unchanged"
         elif mode == "redraw" or (mode == "auto" and (not sketched or inputs.reference is not None)):
             return None, ""
         elif mode == "auto" and framed.color_mask is not None and framed.color_mask.any():

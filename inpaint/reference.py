@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from .face.parts import draw_parts, grow_mask, part_margin
-from .frame import apply_affine, eye_distance, fit_similarity, key_points
+from .frame import apply_affine, eye_distance, fit_similarity, key_points, mask_box
 from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS: dict[str, tuple[slice, ...]] = {
@@ -68,13 +68,18 @@ def regions_of(landmarks: np.ndarray, shape: tuple[int, int], part: str, fits: l
     """The reference's grown part mask, split among the fits (each pixel to the nearest group)."""
     region = draw_parts(landmarks, shape, [part])
     region = grow_mask(region, part_margin(region))
-    if len(fits) == 1:
-        return [region]
-    ys, xs = np.mgrid[0:shape[0], 0:shape[1]]
+    if len(fits) == 1 or not region.any():
+        return [region] * len(fits)
+    x0, y0, x1, y1 = mask_box(region)  # within the region's box: a 3000-px reference's full grids take 300 MB
+    ys, xs = np.mgrid[y0:y1, x0:x1]
     centres = [landmarks[f.points].mean(0) for f in fits]
-    distance = np.stack([np.hypot(xs - cx, ys - cy) for cx, cy in centres])
-    nearest = distance.argmin(0)
-    return [region & (nearest == k) for k in range(len(fits))]
+    nearest = np.stack([np.hypot(xs - cx, ys - cy) for cx, cy in centres]).argmin(0)
+    out = []
+    for k in range(len(fits)):
+        mine = np.zeros(shape, bool)
+        mine[y0:y1, x0:x1] = region[y0:y1, x0:x1] & (nearest == k)
+        out.append(mine)
+    return out
 
 
 def warp_into(layer: np.ndarray, matrix: np.ndarray, box: tuple[int, int, int, int],
@@ -146,7 +151,7 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
     photo_lm, ref_lm = largest_face(photo, "photo"), largest_face(reference, "reference")
     shape, ref_shape = photo.shape[:2], reference.shape[:2]
     mask, sketch = np.zeros(shape, bool), np.zeros(shape, bool)
-    color, color_mask = np.zeros((*shape, 3), np.uint8), np.zeros(shape, bool)
+    color, dabs = np.zeros((*shape, 3), np.uint8), np.zeros(shape, np.uint8)
     rng = np.random.default_rng(seed)
     eye_gap = eye_distance(photo_lm)
     radius = max(1, round(0.03 * eye_gap))
@@ -181,10 +186,9 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
                 y, x = py[k], px[k]
                 patch = reference[crop][max(0, y - 1):y + 2, max(0, x - 1):x + 2].reshape(-1, 3)
                 cx, cy = to_crop[:, :2] @ (x, y) + to_crop[:, 2]
-                disc = np.zeros(shape, np.uint8)
-                cv2.circle(disc, (int(round(cx)), int(round(cy))), radius, 1, -1)
-                color[disc > 0] = np.median(patch, axis=0).astype(np.uint8)
-                color_mask |= disc > 0
+                centre = (int(round(cx)), int(round(cy)))
+                cv2.circle(color, centre, radius, tuple(int(v) for v in np.median(patch, axis=0)), -1)
+                cv2.circle(dabs, centre, radius, 1, -1)
         mask |= grow_mask(part_mask, part_margin(own))
     warnings = []
     if residual > RESIDUAL_WARNING * eye_gap:
@@ -194,6 +198,7 @@ def reference_layers(photo: np.ndarray, reference: np.ndarray, parts: list[str] 
     if difference > TURN_WARNING:
         warnings.append("the reference face is turned differently from the photo's: its part may look "
                         "turned once moved in")
+    color_mask = dabs > 0
     return ReferenceLayers(mask, sketch & mask, color, color_mask & mask, parts, residual, tuple(warnings),
                            tuple(all_fits), photo_lm, ref_lm, reference)
 

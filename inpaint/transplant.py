@@ -35,7 +35,7 @@ from .frame import apply_affine, eye_distance, mask_box
 from .membrane import membrane
 from .reference import ReferenceLayers
 
-SKIN_PARTS = ["eyes", "eyebrows", "nose", "mouth"]  # not skin: kept out of the colour ring
+NOT_SKIN = ("eyes", "eyebrows", "nose", "mouth")  # the face's parts that are not skin
 RING = 0.12  # the skin ring's width on each side of the mask's edge, in eye distances
 LIGHT_SIGMA = 0.25  # the gain's reach, in eye distances: light varies slowly across a face
 MEET = 0.04  # in eye distances: how far two groups' maps blend where they meet
@@ -85,6 +85,15 @@ def skin_ring(region: np.ndarray, not_skin: np.ndarray, width: int) -> np.ndarra
     outside = cv2.distanceTransform((~region).astype(np.uint8), cv2.DIST_L2, 5)
     inside = cv2.distanceTransform(region.astype(np.uint8), cv2.DIST_L2, 5)
     return ((outside > 0) & (outside <= width) | region & (inside <= width)) & ~not_skin
+
+
+def light_ring(layers: ReferenceLayers, region: np.ndarray, valid: np.ndarray, offset: tuple[int, int],
+               width: int) -> np.ndarray:
+    """Where light is compared: the skin ring around `region` (box pixels from `offset`) that
+    the reference covers, off the photo's parts; the whole ring where that leaves too little."""
+    parts = draw_parts(layers.photo_landmarks - offset, region.shape, list(NOT_SKIN))
+    ring = skin_ring(region, grow_mask(parts, max(1, width // 3)), width) & valid
+    return ring if ring.sum() >= MIN_RING_PIXELS else skin_ring(region, np.zeros_like(region), width) & valid
 
 
 def match_light(source: np.ndarray, photo: np.ndarray, ring: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -139,10 +148,7 @@ def transplant(photo: np.ndarray, layers: ReferenceLayers, hole: np.ndarray, see
     valid = (mx >= 0) & (mx <= ref_w - 1) & (my >= 0) & (my <= ref_h - 1)
     crop = photo[y0:y1, x0:x1]
     inner = region[y0:y1, x0:x1]
-    not_skin = grow_mask(draw_parts(layers.photo_landmarks - (x0, y0), inner.shape, SKIN_PARTS), max(1, width // 3))
-    ring = skin_ring(inner, not_skin, width) & valid
-    if ring.sum() < MIN_RING_PIXELS:
-        ring = skin_ring(inner, np.zeros_like(inner), width) & valid
+    ring = light_ring(layers, inner, valid, (x0, y0), width)
     matched, gain = match_light(source, crop, ring, LIGHT_SIGMA * gap) if ring.any() else (source, np.ones(3))
     margin = max(1, width // 3)
     parts = grow_mask(placed_parts(layers, inner.shape, (x0, y0)), margin)

@@ -186,6 +186,26 @@ def test_a_4096_px_photo_with_a_full_mask_stays_within_500_mb(server, tmp_path):
     assert "Traceback" not in server.log.read_text()
 
 
+def test_a_4096_px_photo_with_a_3000_px_reference_stays_within_500_mb(server, tmp_path):
+    """The largest transplant: the astronaut at 4096² given the mouth and eyes of her mirrored copy
+    at 3000²; both faces found and fitted, the parts moved in, all within 500 MB."""
+    import cv2
+    from skimage.data import astronaut
+
+    big = cv2.resize(astronaut(), (4096, 4096), interpolation=cv2.INTER_CUBIC)
+    Image.fromarray(big).save(tmp_path / "photo.png", compress_level=1)
+    Image.fromarray(cv2.resize(np.ascontiguousarray(big[:, ::-1]), (3000, 3000), interpolation=cv2.INTER_AREA)).save(
+        tmp_path / "reference.png", compress_level=1)
+    api = Api(server.url)
+    photo, reference = api.upload(tmp_path / "photo.png"), api.upload(tmp_path / "reference.png")
+    open(f"/proc/{server.pid}/clear_refs", "w").write("5")
+    before = rss_mb(server.pid)
+    event, result = api.call("edit", [photo, None, None, None, 0.5, True, reference, ["mouth", "eyes"]])
+    growth = rss_mb(server.pid, "VmHWM") - before
+    assert event == "complete", result
+    assert growth <= 500, f"a 4096² transplant grew the server by {growth:.0f} MB"
+
+
 def test_results_stay_under_the_cap_and_a_fresh_one_is_written_once(server, tmp_path):
     """3 MB cap, no minimum age: a dozen 1000×750 results (~0.6 MB each as PNG) leave at most
     3 MB in the results folder, every result is written once (Gradio serves it from there),

@@ -56,6 +56,8 @@ def test_the_transfer_report_through_the_editor(aligned_astronaut, tmp_path):
         assert 0.7 < row["transplant_seam"] < 1.4 and row["transplant_ring"] < 5, part
         own = results["summary"]["self_unmirrored"][part]
         assert own["transplant_structure"] > own["telea_structure"] + 0.2, part
+        mirrored = results["summary"]["self"][part]
+        assert 0 < mirrored["mirror_structure"] < 1 and mirrored["mirror_seam"] > 1  # her other side, pasted
     colour = results["summary"]["colour"]
     assert set(colour) == {"lip", "green", "lip_network", "green_network"}
     # Telea ignores the dabs (the network-only column), the editor's hint step moves its fill

@@ -72,7 +72,7 @@ def test_pixels_beyond_the_mask_are_byte_identical(faces, moved_in):
     out, info, layers = moved_in
     assert np.array_equal(out[~layers.mask], photo[~layers.mask])
     assert (out[layers.mask] != photo[layers.mask]).any()
-    assert info.mode_note == "the reference's part as placed"
+    assert info.mode_note == "the reference's lines as given: its part moved in unchanged"
 
 
 def test_the_references_lines_unchanged_give_the_transplant_and_moved_lines_reshape_it(faces, moved_in):
