@@ -68,22 +68,23 @@ MODES = ("auto", "reshape", "redraw")
 REFERENCE_MODES = ("pixels", "lines")
 
 
+def _choice(value: object, choices: tuple[str, ...], what: str) -> str:
+    """One of `choices` (None or "" means the first)."""
+    if value is None or value == "":
+        return choices[0]
+    if value not in choices:
+        raise ValueError(f"{what} must be one of {', '.join(choices)}, not {value!r}")
+    return str(value)
+
+
 def read_mode(value: object) -> str:
     """An edit's mode (see `Editor.edit`); None means "auto"."""
-    if value is None or value == "":
-        return "auto"
-    if value not in MODES:
-        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {value!r}")
-    return str(value)
+    return _choice(value, MODES, "mode")
 
 
 def read_reference_mode(value: object) -> str:
     """What a reference gives (see the module docstring); None means "pixels"."""
-    if value is None or value == "":
-        return "pixels"
-    if value not in REFERENCE_MODES:
-        raise ValueError(f"reference_mode must be one of {', '.join(REFERENCE_MODES)}, not {value!r}")
-    return str(value)
+    return _choice(value, REFERENCE_MODES, "reference_mode")
 
 
 def read_faithfulness(value: object) -> float:

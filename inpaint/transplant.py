@@ -11,12 +11,13 @@ For the parts a reference gives (`inpaint.reference`), inside the part's mask:
 * **Colour and light.** A low-frequency gain (the photo's blurred skin over the reference's)
   measured on a ring of skin around the part only, spread inward by normalised
   convolution. It is a ratio of local light, not whole-crop statistics, so teeth, sclera,
-  irises and lips keep their own colours. A reference scaled up onto the photo gets the
-  photo's own fine grain (`inpaint.detail.add_detail`) so its skin is not smoother than
-  the skin beside it.
-* **Seam.** A gradient-domain blend fixed at the mask's edge (`inpaint.membrane`): the mask
-  ends on skin (a part's margin), pixels beyond it never change, and the correction is
-  small because light was matched first.
+  irises and lips keep their own colours. Grain: a reference scaled up onto the photo gets
+  the photo's own fine grain (`inpaint.detail.add_detail`), a grainier one has its finest
+  band turned down to the photo's level on skin, so the skin on both sides of the seam has
+  the same texture.
+* **Seam.** A gradient-domain blend fixed at the mask's edge (`inpaint.membrane`), screened
+  so the correction fades within `SEAM_REACH` of the edge (the interior keeps the matched
+  light): the mask ends on skin (a part's margin) and pixels beyond it never change.
 * **The network's share.** The pixels the reference cannot supply (beyond its image's
   edge) and any of the user's mask beyond the reference's: the editor's network fills them
   with the transplant as context. The photo's old part is gone wherever the mask reaches:

@@ -205,6 +205,16 @@ def test_a_part_from_a_reference_needs_no_mask(portraits):
     assert ys.size and 115 < ys.min() and ys.max() < 180 and 180 < xs.min() and xs.max() < 265  # around her mouth (200–245, 139–156)
 
 
+def test_the_lines_path_stays_an_option(portraits):
+    result = cli("--image", "a.png", "--reference", "b.png", "--part", "mouth", "--reference-mode", "lines",
+                 "--out", "o.png", "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 0, result.stderr
+    assert "redraw" in result.stdout and "mouth from the reference (landmarks fit within" in result.stdout
+    result = cli("--image", "a.png", "--reference", "b.png", "--part", "mouth", "--reference-mode", "dabs",
+                 "--out", "o.png", "--weights", "w.safetensors", cwd=portraits)
+    assert result.returncode == 2 and "invalid choice: 'dabs'" in result.stderr
+
+
 def test_a_turned_reference_is_warned_about_by_its_own_name(portraits):
     """The astronaut's nose pushed sideways reads as a face turned away: the warning names the
     reference, not the photo."""

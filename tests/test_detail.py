@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from inpaint.detail import MIN_UPSCALE, add_detail, detail_scale, match_colour, refine, smooth
-from inpaint.editor import paste_back
+from inpaint.paste import paste_back
 from inpaint.frame import square_frame
 from evaluation import quality
 
