@@ -11,9 +11,11 @@ from skimage.data import astronaut
 from evaluation.quality import detail, inner, mean_colour_difference
 from evaluation.transfer import edge_skin
 from inpaint import Editor
+from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.frame import eye_distance
 from inpaint.landmarks import INNER_LIPS
 from inpaint.reference import largest_face, reference_layers, warp_reference
+from inpaint.transplant import placed_parts
 
 TEETH = (246, 244, 236)
 
@@ -104,3 +106,24 @@ def test_a_small_reference_gets_the_photos_fine_grain(faces):
     assert detail(out, ring) > 1.5 * detail(scaled_up, ring)
     assert 0.6 * detail(photo, ring) < detail(out, ring) < 1.3 * detail(photo, ring)  # grain, not noise
 
+
+
+def test_an_old_part_wider_than_the_new_one_goes():
+    """The photo's smile is wider and thinner than the reference's: the fit matches the parts'
+    size, so past the new mouth's corners the old lips give way to the reference's own skin."""
+    clean = astronaut()
+    mouth = largest_face(clean, "photo")[48:68]
+    cx, cy = mouth.mean(0)
+    ys, xs = np.mgrid[0:512, 0:512].astype(np.float32)
+    near = np.exp(-((xs - cx) ** 2 / (2 * 45.0**2) + (ys - cy) ** 2 / (2 * 20.0**2))).astype(np.float32)
+    wide = cv2.remap(clean, (xs - (xs - cx) * (1 - 1 / 1.6) * near).astype(np.float32),
+                     (ys - (ys - cy) * (1 - 1 / 0.8) * near).astype(np.float32), cv2.INTER_CUBIC)
+    reference = np.ascontiguousarray(clean[:, ::-1])
+    layers = reference_layers(wide, reference, ["mouth"])
+    old = draw_parts(layers.photo_landmarks, wide.shape[:2], ["mouth"])
+    placed = grow_mask(placed_parts(layers, wide.shape[:2], (0, 0)), 1)
+    beyond = old & ~placed & layers.mask
+    assert beyond.sum() > 15  # the old corners, past the new mouth
+    out = np.asarray(Editor.telea(256).edit(wide, reference=reference, parts=["mouth"]))
+    theirs = warp_reference(reference, layers)[beyond].astype(float)
+    assert np.abs(out[beyond] - theirs).mean() < 0.5 * np.abs(wide[beyond] - theirs).mean()  # theirs, not the old lips
