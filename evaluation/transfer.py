@@ -13,7 +13,10 @@ B's real part pasted into the hole by the same warp: a photo that matches the sk
   lines painted dark put edges exactly on the drawing;
 * colour transfer: a dozen dabs of B's lip colour (or an unusual colour) inside the hole;
   how far the fill's mean colour moves from where it is without hints toward the hint
-  (1 = all the way, 0 = not at all).
+  (1 = all the way, 0 = not at all);
+* a part moved in (`inpaint.transplant`): `transplant_scores` adds the seam against the
+  photo and the skin ring's ΔE, and `self_reference` makes A's own copy as the reference,
+  so A itself is the truth.
 """
 from __future__ import annotations
 
