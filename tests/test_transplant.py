@@ -127,3 +127,23 @@ def test_an_old_part_wider_than_the_new_one_goes():
     out = np.asarray(Editor.telea(256).edit(wide, reference=reference, parts=["mouth"]))
     theirs = warp_reference(reference, layers)[beyond].astype(float)
     assert np.abs(out[beyond] - theirs).mean() < 0.5 * np.abs(wide[beyond] - theirs).mean()  # theirs, not the old lips
+
+
+def test_a_reference_cut_off_below_its_mouth_leaves_the_rest_to_the_network():
+    """The reference photo ends just under its lower lip: the mask's pixels it cannot supply
+    are filled by the engine from the transplant around them, never left black or smeared."""
+    from inpaint.transplant import transplant
+
+    photo = astronaut()
+    mirrored = np.ascontiguousarray(photo[:, ::-1])
+    chin = int(largest_face(mirrored, "reference")[57, 1]) + 4  # just below the lower lip's middle
+    reference = mirrored[:chin]
+    layers = reference_layers(photo, reference, ["mouth"])
+    moved = transplant(photo, layers, layers.mask)
+    assert moved.network.any() and not (moved.network & ~layers.mask).any()
+    done = Editor.telea(256).edit(photo, reference=reference, parts=["mouth"], return_info=True)
+    out = np.asarray(done.image)
+    far = ~grow_mask(layers.mask, done.info.feather + 1)  # the engine's fill is feathered, as every fill
+    assert done.info.mode == "transplant" and np.array_equal(out[far], photo[far])
+    filled = out[moved.network].astype(float)
+    assert filled.min() > 30 and abs(filled.mean() - photo[moved.network].mean()) < 40
