@@ -399,3 +399,14 @@ def test_the_readme_api_snippet_runs_as_written(app_server, tmp_path):
 def test_the_readme_python_snippet_runs_as_written(tmp_path):
     out = run_snippet(readme_block("from inpaint import Editor"), tmp_path)
     assert out.split()[0] in ("reshape", "redraw") and (tmp_path / "edited.png").is_file()
+
+
+def test_run_moves_in_only_what_was_taken_from_the_reference_still_chosen():
+    """The page's state names the reference the parts were taken from: Run uses them only with
+    that reference (another one chosen since, or none, means the layers alone)."""
+    from webapp.handlers import parts_taken
+
+    state = {"reference": "/cache/a/face.png", "parts": ["mouth", "eyes"]}
+    assert parts_taken(state, "/cache/a/face.png") == ["mouth", "eyes"]
+    assert parts_taken(state, "/cache/b/other.png") == [] and parts_taken(state, None) == []
+    assert parts_taken({}, "/cache/a/face.png") == [] and parts_taken(None, "/cache/a/face.png") == []

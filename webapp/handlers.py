@@ -57,6 +57,12 @@ def _with_file_names(exc: ValueError, paths: list[str | None]) -> ValueError:
     return ValueError(text)
 
 
+def parts_taken(state: dict | None, reference: str | None) -> list[str]:
+    """The parts the page's state says were taken from `reference` (none from another one)."""
+    state = state or {}
+    return list(state.get("parts", ())) if reference is not None and state.get("reference") == reference else []
+
+
 class Handlers:
     def __init__(self, service: Service, results: ResultFiles | None = None):
         self.service = service
@@ -95,13 +101,13 @@ class Handlers:
 
     @user_errors
     def run_canvas(self, value: dict | None, faithfulness: float, align: bool, mode: str | None = "auto",
-                   reference: str | None = None, parts: list[str] | None = None) -> tuple[tuple[str, str], Any, str]:
+                   reference: str | None = None, taken: dict | None = None) -> tuple[tuple[str, str], Any, str]:
         """Run on the editor's value: (before, after) for the slider, the download, the status line.
-        `reference` and `parts`: the reference photo and the parts taken from it into the
-        layers (the page's state), whose own pixels the edit moves in."""
+        `reference` and `taken` (the page's state: the reference the parts were taken from, and
+        the parts): when they still match, the edit moves the reference's own parts in."""
         background, (mask, sketch, color) = split_editor_value(value)
         photo = to_rgb(background)  # once: the edit's input and the slider's "before"
-        parts = list(parts or ()) if reference is not None else []
+        parts = parts_taken(taken, reference)
         try:
             result = self.service.edit(photo, mask, sketch, color, faithfulness, bool(align),
                                        reference if parts else None, parts, mode=mode)
@@ -122,11 +128,11 @@ class Handlers:
         return png_data_url(region_layer(region, MASK_RGBA))
 
     @user_errors
-    def reference_part(self, value: dict | None, reference: str | None, parts: list[str] | None,
-                       label: str) -> tuple[str, str, str, str, list[str]]:
+    def reference_part(self, value: dict | None, reference: str | None, state: dict | None,
+                       label: str) -> tuple[str, str, str, str, dict]:
         """A part of the reference photo (a button label) as the three layers' data URLs
         (Mask, Sketch, Color), a status line (which part, how well the faces matched, what Run
-        will do) and the parts taken so far (the page's state, which Run sends back)."""
+        will do) and what has been taken from this reference so far (the page's state)."""
         background, _ = split_editor_value(value)
         try:
             taken = self.service.reference_part(to_rgb(background), reference, label)
@@ -139,9 +145,9 @@ class Handlers:
                              f"layers. Run moves the reference's own {part} in, its pixels matched to this face's "
                              "light; lines you redraw reshape it, and Redraw draws it from the lines and dabs instead",
                              *(f"⚠️ {w}" for w in taken.warnings)])
-        parts = [*(p for p in parts or () if p != part), part]
+        parts = [*(p for p in parts_taken(state, reference) if p != part), part]
         return (png_data_url(region_layer(taken.mask, MASK_RGBA)), png_data_url(sketch), png_data_url(color), status,
-                parts)
+                {"reference": reference, "parts": parts})
 
     @user_errors
     def photo_edges(self, value: dict | None) -> str:
