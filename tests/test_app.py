@@ -402,11 +402,15 @@ def test_the_readme_python_snippet_runs_as_written(tmp_path):
 
 
 def test_run_moves_in_only_what_was_taken_from_the_reference_still_chosen():
-    """The page's state names the reference the parts were taken from: Run uses them only with
-    that reference (another one chosen since, or none, means the layers alone)."""
-    from webapp.handlers import parts_taken
+    """The page's state names the reference the parts were taken from and the photo they were
+    taken into: Run uses them only with both (another reference or photo since: the layers alone)."""
+    from webapp.handlers import parts_taken, photo_digest
 
-    state = {"reference": "/cache/a/face.png", "parts": ["mouth", "eyes"]}
-    assert parts_taken(state, "/cache/a/face.png") == ["mouth", "eyes"]
-    assert parts_taken(state, "/cache/b/other.png") == [] and parts_taken(state, None) == []
-    assert parts_taken({}, "/cache/a/face.png") == [] and parts_taken(None, "/cache/a/face.png") == []
+    photo = np.zeros((8, 8, 3), np.uint8)
+    digest = photo_digest(photo)
+    state = {"reference": "/cache/a/face.png", "photo": digest, "parts": ["mouth", "eyes"]}
+    assert parts_taken(state, "/cache/a/face.png", digest) == ["mouth", "eyes"]
+    assert parts_taken(state, "/cache/b/other.png", digest) == [] and parts_taken(state, None, digest) == []
+    photo[0, 0] = 1
+    assert parts_taken(state, "/cache/a/face.png", photo_digest(photo)) == []
+    assert parts_taken({}, "/cache/a/face.png", digest) == [] and parts_taken(None, "/cache/a/face.png", digest) == []

@@ -7,6 +7,7 @@ API client) is told what to fix, and the next request runs as if nothing happene
 from __future__ import annotations
 
 import functools
+import hashlib
 import logging
 from pathlib import Path
 from collections.abc import Callable
@@ -57,10 +58,17 @@ def _with_file_names(exc: ValueError, paths: list[str | None]) -> ValueError:
     return ValueError(text)
 
 
-def parts_taken(state: dict | None, reference: str | None) -> list[str]:
-    """The parts the page's state says were taken from `reference` (none from another one)."""
+def photo_digest(photo: np.ndarray) -> str:
+    """A short fingerprint of the photo's pixels (which photo the parts were taken into)."""
+    return hashlib.blake2b(np.ascontiguousarray(photo).data, digest_size=16).hexdigest()
+
+
+def parts_taken(state: dict | None, reference: str | None, photo: str) -> list[str]:
+    """The parts the page's state says were taken from `reference` into the photo with digest
+    `photo` (none from another reference, or into another photo)."""
     state = state or {}
-    return list(state.get("parts", ())) if reference is not None and state.get("reference") == reference else []
+    same = reference is not None and state.get("reference") == reference and state.get("photo") == photo
+    return list(state.get("parts", ())) if same else []
 
 
 class Handlers:
@@ -103,11 +111,13 @@ class Handlers:
     def run_canvas(self, value: dict | None, faithfulness: float, align: bool, mode: str | None = "auto",
                    reference: str | None = None, taken: dict | None = None) -> tuple[tuple[str, str], Any, str]:
         """Run on the editor's value: (before, after) for the slider, the download, the status line.
-        `reference` and `taken` (the page's state: the reference the parts were taken from, and
-        the parts): when they still match, the edit moves the reference's own parts in."""
+        `reference` and `taken` (the page's state: the reference and the photo the parts were
+        taken from and into, and the parts): when both still match, the edit moves the
+        reference's own parts in. (The state is matched, not cleared on a new upload: Gradio
+        reports an upload late, after the next click.)"""
         background, (mask, sketch, color) = split_editor_value(value)
         photo = to_rgb(background)  # once: the edit's input and the slider's "before"
-        parts = parts_taken(taken, reference)
+        parts = parts_taken(taken, reference, photo_digest(photo))
         try:
             result = self.service.edit(photo, mask, sketch, color, faithfulness, bool(align),
                                        reference if parts else None, parts, mode=mode)
@@ -134,8 +144,9 @@ class Handlers:
         (Mask, Sketch, Color), a status line (which part, how well the faces matched, what Run
         will do) and what has been taken from this reference so far (the page's state)."""
         background, _ = split_editor_value(value)
+        photo = to_rgb(background)
         try:
-            taken = self.service.reference_part(to_rgb(background), reference, label)
+            taken = self.service.reference_part(photo, reference, label)
         except ValueError as exc:
             raise _with_file_names(exc, [reference]) from None
         sketch = region_layer(taken.sketch, SKETCH_RGBA)
@@ -145,9 +156,10 @@ class Handlers:
                              f"layers. Run moves the reference's own {part} in, its pixels matched to this face's "
                              "light; lines you redraw reshape it, and Redraw draws it from the lines and dabs instead",
                              *(f"⚠️ {w}" for w in taken.warnings)])
-        parts = [*(p for p in parts_taken(state, reference) if p != part), part]
+        digest = photo_digest(photo)
+        parts = [*(p for p in parts_taken(state, reference, digest) if p != part), part]
         return (png_data_url(region_layer(taken.mask, MASK_RGBA)), png_data_url(sketch), png_data_url(color), status,
-                {"reference": reference, "parts": parts})
+                {"reference": reference, "photo": digest, "parts": parts})
 
     @user_errors
     def photo_edges(self, value: dict | None) -> str:

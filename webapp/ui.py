@@ -77,7 +77,7 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
                                         interactive=False, buttons=["fullscreen"], elem_id="result")
                 download = gr.DownloadButton("Download the result (PNG)", visible=False, elem_id="download")
                 status = gr.Markdown(elem_id="status")
-        taken = gr.State({})  # {"reference": its path, "parts": taken into the layers}: Run moves them in
+        taken = gr.State({})  # the parts taken into the layers, with the reference and photo: Run moves them in
         example_key = gr.Textbox(visible=False)  # which example's layers to draw once its photo loads
         gr.Examples([[str(examples.PHOTO), example.faithfulness, True, example.key] for example in examples.EXAMPLES],
                     inputs=[canvas, faithfulness, align, example_key], label=text.EXAMPLES_LABEL,
@@ -92,9 +92,6 @@ def build(handlers: Handlers, settings: Settings) -> gr.Blocks:
         # A new photo keeps the layer the user has chosen (Gradio reports the upload late: a
         # layer picked meanwhile must not be overridden).
         canvas.upload(None, None, None, js=client_js.SYNC_LAYER, **private)
-        # A new photo: nothing taken yet. (Another reference is told apart by its path at Run:
-        # a change event can arrive after the next click, so it must not clear what was taken.)
-        canvas.upload(dict, None, taken, **private)
         (canvas.upload(handlers.example_layers, example_key, [*layer_urls, example_key], **private)
          .success(None, layer_urls, None, js=client_js.draw_into_layers(*LAYER_NAMES, activate=False)))
         # A button picks its layer at once, in the browser; layers drawn in later never take
