@@ -49,11 +49,9 @@ GRAIN_SIGMA = 1.0  # px: the finest band, where skin's grain (and a camera's noi
 class Transplant:
     """The photo with the reference's parts in place, and what is left to the network."""
 
-    photo: np.ndarray  # H×W×3 uint8: the photo, with the reference's pixels inside `region`
-    region: np.ndarray  # bool H×W: the pixels that now hold the reference's
+    photo: np.ndarray  # H×W×3 uint8: the photo, with the reference's pixels inside the hole
     network: np.ndarray  # bool H×W: the pixels of the hole the reference cannot supply
     lines: np.ndarray  # bool H×W: the reference's lines where they now lie (the warp stage's own lines)
-    gain: tuple[float, float, float]  # the light match's median gain per channel (1 = none)
 
 
 def lookup_maps(layers: ReferenceLayers, box: tuple[int, int, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -97,7 +95,7 @@ def light_ring(layers: ReferenceLayers, region: np.ndarray, valid: np.ndarray, o
     return ring if ring.sum() >= MIN_RING_PIXELS else skin_ring(region, np.zeros_like(region), width) & valid
 
 
-def match_light(source: np.ndarray, photo: np.ndarray, ring: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
+def match_light(source: np.ndarray, photo: np.ndarray, ring: np.ndarray, sigma: float) -> np.ndarray:
     """`source` (float32) times the low-frequency gain photo / source measured on `ring` and
     spread by normalised convolution; where the ring is far, the ring's median gain."""
     eps = 4.0
@@ -108,7 +106,7 @@ def match_light(source: np.ndarray, photo: np.ndarray, ring: np.ndarray, sigma: 
     overall = np.median(ratio, axis=0)
     confident = np.clip(weight / 0.1, 0.0, 1.0)[..., None]
     gain = confident * local + (1.0 - confident) * overall
-    return source * gain, overall
+    return source * gain
 
 
 def placed_parts(layers: ReferenceLayers, shape: tuple[int, int], offset: tuple[int, int]) -> np.ndarray:
@@ -134,7 +132,7 @@ def transplant(photo: np.ndarray, layers: ReferenceLayers, hole: np.ndarray, see
     region = layers.mask & hole
     network = hole & ~region
     if not region.any():
-        return Transplant(photo, region, network, layers.sketch & hole, (1.0, 1.0, 1.0))
+        return Transplant(photo, network, layers.sketch & hole)
     gap = eye_distance(layers.photo_landmarks)
     width = max(3, round(RING * gap))
     upscale = max(float(np.sqrt(abs(np.linalg.det(f.matrix[:, :2])))) for f in layers.fits)
@@ -150,7 +148,7 @@ def transplant(photo: np.ndarray, layers: ReferenceLayers, hole: np.ndarray, see
     crop = photo[y0:y1, x0:x1]
     inner = region[y0:y1, x0:x1]
     ring = light_ring(layers, inner, valid, (x0, y0), width)
-    matched, gain = match_light(source, crop, ring, LIGHT_SIGMA * gap) if ring.any() else (source, np.ones(3))
+    matched = match_light(source, crop, ring, LIGHT_SIGMA * gap) if ring.any() else source
     margin = max(1, width // 3)
     parts = grow_mask(placed_parts(layers, inner.shape, (x0, y0)), margin)
     if upscale > MIN_UPSCALE:  # the reference was scaled up: it lacks the photo's finest grain
@@ -164,5 +162,5 @@ def transplant(photo: np.ndarray, layers: ReferenceLayers, hole: np.ndarray, see
     out = photo.copy()
     np.copyto(out[y0:y1, x0:x1], blended, where=inner[..., None])
     network[y0:y1, x0:x1] |= inner & ~cv2.erode(valid.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return Transplant(out, region, network, layers.sketch & hole, tuple(float(g) for g in gain))
+    return Transplant(out, network, layers.sketch & hole)
 
