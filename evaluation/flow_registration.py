@@ -14,26 +14,28 @@ import numpy as np
 
 from inpaint.reshape import Reshape, centre_lines, distance_inside, network_hole, unfold
 
-SIGMA = 3.0  # frame px
+SIGMA = 3.0  # frame px (the engine's; × scale in a finer frame)
 SMOOTH = 2.0  # frame px: Gaussian smoothing of the flow
 FADE = 6.0  # frame px over which the flow fades in from the hole's edge
 
 
-def closeness(lines: np.ndarray) -> np.ndarray:
+def closeness(lines: np.ndarray, scale: float = 1.0) -> np.ndarray:
     distance = cv2.distanceTransform((~lines).astype(np.uint8), cv2.DIST_L2, 5)
-    return np.rint(255 * np.exp(-distance / SIGMA)).astype(np.uint8)
+    return np.rint(255 * np.exp(-distance / (SIGMA * scale))).astype(np.uint8)
 
 
 def flow_register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: np.ndarray | None = None,
-                  faithfulness: float = 0.0) -> Reshape:
+                  faithfulness: float = 0.0, scale: float = 1.0) -> Reshape:
     """A `Registration` for `Editor.with_options`: Farneback flow between the line maps."""
     own_lines, sketch_lines = centre_lines(own, hole), centre_lines(sketch, hole)
     counts = (int(sketch_lines.sum()), int(own_lines.sum()))
     field = np.zeros(hole.shape + (2,), np.float32)
     if min(counts) == 0:
         return Reshape(field, hole.copy(), 0.0, *counts)
-    flow = cv2.calcOpticalFlowFarneback(closeness(sketch_lines), closeness(own_lines), None, 0.5, 3, 15, 5, 5, 1.1, 0)
-    flow = cv2.GaussianBlur(flow, (0, 0), SMOOTH) * (1.0 - faithfulness)
-    field = unfold((flow * np.clip(distance_inside(hole) / FADE, 0, 1)[..., None] * hole[..., None]).astype(np.float32))
-    net_hole, matched = network_hole(own_lines, sketch_lines, field, hole)
+    flow = cv2.calcOpticalFlowFarneback(closeness(sketch_lines, scale), closeness(own_lines, scale), None, 0.5, 3,
+                                        round(15 * scale), 5, 5, 1.1, 0)
+    flow = cv2.GaussianBlur(flow, (0, 0), SMOOTH * scale) * (1.0 - faithfulness)
+    ramp = np.clip(distance_inside(hole) / (FADE * scale), 0, 1)
+    field = unfold((flow * ramp[..., None] * hole[..., None]).astype(np.float32))
+    net_hole, matched = network_hole(own_lines, sketch_lines, field, hole, scale)
     return Reshape(field, net_hole, matched, *counts)

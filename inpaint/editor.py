@@ -28,15 +28,16 @@ from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import EditInputs, read_inputs, read_mode
 from .paste import blend_back, blend_reshaped, feather_width, reshaped_inputs, result_image
-from .reshape import Reshape, register, still
+from .reshape import Reshape, at_frame, register, registration_scale, still
 from .transplant import Transplant, transplant
 from .weights import build_generator, read_checkpoint, resolve_weights
 
 if TYPE_CHECKING:
     from sketch.edges import EdgeDetector
 
-# own lines, sketch, hole (bool frame maps), the face's landmarks in the frame, faithfulness → Reshape
-Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", float], Reshape]
+# own lines, sketch, hole (bool maps in a frame `scale` times finer than the engine's), the face's
+# landmarks there, faithfulness, scale → Reshape (in that frame)
+Registration = Callable[[np.ndarray, np.ndarray, np.ndarray, "np.ndarray | None", float, float], Reshape]
 
 log = logging.getLogger("inpaint")
 
@@ -304,8 +305,15 @@ class Editor:
         if moved_in is None:
             from sketch import own_strokes
 
-            own = mask_to_frame(own_strokes(inputs.photo, inputs.hole, self.edges), frame, threshold=0.2) & framed.hole
-        found = self.registration(own, framed.sketch, framed.hole, frame.frame_landmarks(), framed.level)
+            own_lines = own_strokes(inputs.photo, inputs.hole, self.edges)
+        else:
+            own_lines = moved_in.lines
+        fine = frame.refined(registration_scale(frame.scale))
+        fine_hole = mask_to_frame(inputs.hole, fine)
+        found = self.registration(mask_to_frame(own_lines, fine, threshold=0.2) & fine_hole,
+                                  mask_to_frame(inputs.strokes, fine, threshold=0.2) & fine_hole, fine_hole,
+                                  fine.frame_landmarks(), framed.level, fine.size / frame.size)
+        found = at_frame(found, framed.hole)
         whose = "the reference's lines as placed" if moved_in is not None else "the photo's own lines in the mask"
         if not found.usable:
             return None, f"the sketch matched {found.matched:.0%} of {whose}, so the region was redrawn"

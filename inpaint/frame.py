@@ -38,6 +38,11 @@ class Frame:
         landmarks = None if self.landmarks is None else self.landmarks - (x0, y0)
         return Frame(matrix, self.size, self.kind, landmarks)
 
+    def refined(self, factor: float) -> "Frame":
+        """The same frame sampled `factor` times finer (its side rounded to whole pixels)."""
+        size = round(self.size * factor)
+        return Frame(self.matrix * (size / self.size), size, self.kind, self.landmarks)
+
     def frame_landmarks(self) -> np.ndarray | None:
         """The face's landmarks in frame pixels (None for a frame not fitted to a face)."""
         return None if self.landmarks is None else apply_affine(self.matrix, self.landmarks)

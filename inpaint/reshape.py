@@ -42,8 +42,9 @@ ITERATIONS = 30
 SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
 STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
 SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
+FOLLOW_GROW = 2  # frame px around a part's landmark hull that takes the part's whole move
 ALONG = 5.0  # frame px: the pull is averaged over the line points this close
-RESIDUAL_REACH = 4.0  # frame px: how far a line point looks for its sketch line after its part's map
+RESIDUAL_REACH = 2.0  # frame px: how far a line point looks for its sketch line after its part's map
 CONTROL_SPACING = 2.0  # frame px between the spline's control points
 EDGE_SPACING = 3.0  # ... and between its anchors on the hole's edge
 MATCH_TOLERANCE = 3.0  # frame px: a sketch pixel this close to a moved own line is supplied by the move
@@ -52,6 +53,7 @@ BAND = 2  # frame px the network's hole reaches around an unmatched line
 MAX_STRETCH = 2.25  # area: a target pixel fed by less than 1/this of a source pixel is the network's
 MIN_DETERMINANT = 0.05  # the field's Jacobian determinant stays above this (no folds)
 MIN_LINE_PIXELS = 8
+REGISTRATION_SCALE = 2.0  # the lines are registered at up to this × the frame's resolution
 MIN_MATCHED = 0.5  # `auto` reshapes when at least this share of the sketch is reached by the move
 
 
@@ -95,21 +97,25 @@ def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndar
     return labels
 
 
-def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray) -> np.ndarray:
-    """The 2×3 affine taking `src` onto the lines through `dst` (with unit `normals`): least
-    squares of the distance along each normal (point-to-line, which lets points slide along
-    a line, so scale converges in a few steps), plus SLIDE of the full distance, pulled
-    toward no move by STAY, with the scales kept inside SCALE_LIMITS."""
+def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: np.ndarray) -> np.ndarray:
+    """The 2×3 affine A whose move, taken by each point in the share `follow` (p + w(Ap − p)),
+    lays `src` onto the lines through `dst` (with unit `normals`): least squares of the
+    distance along each normal (point-to-line, which lets points slide along a line, so
+    scale converges in a few steps), plus SLIDE of the full distance, pulled toward no move
+    by STAY, with the scales kept inside SCALE_LIMITS."""
     centre = src.mean(0)
     x = src - centre
+    w = follow[:, None]
     nx, ny = normals[:, :1], normals[:, 1:]
-    across = np.hstack([nx * x, ny * x, nx, ny])
+    across = w * np.hstack([nx * x, ny * x, nx, ny])
     zeros, ones, naughts = np.zeros_like(x), np.ones((len(x), 1)), np.zeros((len(x), 1))
-    along = SLIDE * np.vstack([np.hstack([x, zeros, ones, naughts]), np.hstack([zeros, x, naughts, ones])])
-    pull = np.sqrt(STAY * (x**2).sum() / 2 + 1e-6)
+    along = SLIDE * np.vstack([w * np.hstack([x, zeros, ones, naughts]), w * np.hstack([zeros, x, naughts, ones])])
+    pull = np.sqrt(STAY * ((w * x) ** 2).sum() / 2 + 1e-6)
     stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
     rows = np.vstack([across, along, stay])
-    goal = np.r_[(normals * dst).sum(1), SLIDE * dst[:, 0], SLIDE * dst[:, 1], pull * np.array([1.0, 0, 0, 1.0])]
+    still = (1 - w) * src  # the share of each point that stays where it is
+    goal = np.r_[(normals * (dst - still)).sum(1), SLIDE * (dst - still)[:, 0], SLIDE * (dst - still)[:, 1],
+                 pull * np.array([1.0, 0, 0, 1.0])]
     theta = np.linalg.lstsq(rows, goal, rcond=None)[0]
     linear, shift = theta[:4].reshape(2, 2), theta[4:]
     if np.linalg.det(linear) <= 0:
@@ -119,15 +125,34 @@ def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray) -> np.nd
     return np.c_[linear, shift - linear @ centre]
 
 
-def line_normals(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
+def follow_weights(hole: np.ndarray, landmarks: np.ndarray | None, scale: float = 1.0) -> np.ndarray:
+    """How much of its part's move each frame pixel takes (float32): 1 on the parts'
+    landmark hulls (grown by FOLLOW_GROW), falling smoothly to 0 at the hole's edge, as skin
+    stretches between a moved part and the still photo. 1 everywhere without landmarks."""
+    if landmarks is None:
+        return np.ones(hole.shape, np.float32)
+    parts = np.zeros(hole.shape, np.uint8)
+    for group in PART_GROUPS:
+        cv2.fillConvexPoly(parts, cv2.convexHull(np.rint(landmarks[group]).astype(np.int32)), 1)
+    reach = round(FOLLOW_GROW * scale)
+    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    parts = cv2.dilate(parts, grow) > 0
+    inside = distance_inside(hole)
+    to_part = cv2.distanceTransform((~parts).astype(np.uint8), cv2.DIST_L2, 5)
+    ramp = np.clip(inside / np.maximum(inside + to_part, 1e-6), 0, 1)
+    return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
+
+
+def line_normals(lines: np.ndarray, points: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Unit normals (across the line) of a thin-line map at `points`."""
-    smooth = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.5)
+    smooth = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.5 * scale)
     cos, sin = ridge_normals(smooth)
     xs, ys = points[:, 0].astype(int), points[:, 1].astype(int)
     return np.c_[cos[ys, xs], sin[ys, xs]].astype(np.float64)
 
 
-def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray) -> dict[int, np.ndarray]:
+def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray,
+              follow: np.ndarray, scale: float = 1.0) -> dict[int, np.ndarray]:
     """Each part's affine map: trimmed ICP in which every sketch point pulls the nearest
     moved own point (all parts at once, so a sketch line pulls one part only). Pairing from
     the sketch's side lets a sketch leave lines out: own lines the user did not draw (lashes,
@@ -137,35 +162,37 @@ def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: 
     if not parts or len(sketch) < MIN_LINE_PIXELS:
         return maps
     for k in range(ITERATIONS):
-        reach = REACH * (TOLERANCE / REACH) ** (k / (ITERATIONS - 1))
-        moved = moved_points(own, labels, maps)
+        reach = scale * REACH * (TOLERANCE / REACH) ** (k / (ITERATIONS - 1))
+        moved = moved_points(own, labels, maps, follow)
         distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=reach)
         paired = np.isfinite(distance)
         for g in parts:
             mine = paired.copy()
             mine[paired] = labels[nearest[paired]] == g
             if mine.sum() >= MIN_LINE_PIXELS:
-                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine])
+                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]])
     return maps
 
 
-def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray]) -> np.ndarray:
-    """The own line points moved by their parts' maps (points of no part stay put)."""
+def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], follow: np.ndarray) -> np.ndarray:
+    """The own line points moved by their parts' maps, each by its share `follow` of the move
+    (points of no part stay put)."""
     moved = own.copy()
     for g, matrix in maps.items():
-        moved[labels == g] = apply_affine(matrix, own[labels == g])
+        mine = labels == g
+        moved[mine] += follow[mine, None] * (apply_affine(matrix, own[mine]) - own[mine])
     return moved
 
 
-def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], sketch: np.ndarray,
-                 faithfulness: float) -> np.ndarray:
+def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], follow: np.ndarray,
+                 sketch: np.ndarray, faithfulness: float, scale: float = 1.0) -> np.ndarray:
     """Where each own line point goes: its part's map, then (1 − faithfulness) of the way to
     the sketch points within RESIDUAL_REACH that chose it as their nearest (their mean),
     smoothed along the line; points no sketch point chose only ride along."""
-    moved = moved_points(own, labels, maps)
+    moved = moved_points(own, labels, maps, follow)
     if len(sketch) == 0 or faithfulness >= 1.0:
         return moved
-    distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=RESIDUAL_REACH)
+    distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=RESIDUAL_REACH * scale)
     chosen = np.isfinite(distance)
     pull = np.zeros_like(moved)
     count = np.bincount(nearest[chosen], minlength=len(moved)).astype(np.float64)
@@ -175,7 +202,7 @@ def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray
     found = count > 0
     pull[found] /= count[found, None]
     # the mean pull of each point's chosen neighbours along the line: pen wobble is not a move
-    neighbours = cKDTree(moved).sparse_distance_matrix(cKDTree(moved), ALONG, output_type="coo_matrix")
+    neighbours = cKDTree(moved).sparse_distance_matrix(cKDTree(moved), ALONG * scale, output_type="coo_matrix")
     adjacency = coo_matrix((np.ones(neighbours.nnz), (neighbours.row, neighbours.col)), shape=neighbours.shape).tocsr()
     adjacency.setdiag(1.0)
     weight = adjacency @ found.astype(np.float64)
@@ -187,15 +214,15 @@ def distance_inside(hole: np.ndarray) -> np.ndarray:
     return cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
 
 
-def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray) -> np.ndarray:
+def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """The backward field through the moves (target → source), pinned to 0 on the hole's edge."""
     field = np.zeros(hole.shape + (2,), np.float32)
-    keep = np.unique(np.floor(targets / CONTROL_SPACING).astype(np.int64), axis=0, return_index=True)[1]
+    keep = np.unique(np.floor(targets / (CONTROL_SPACING * scale)).astype(np.int64), axis=0, return_index=True)[1]
     targets, sources = targets[keep], sources[keep]
     contours, _ = cv2.findContours(np.pad(hole, 1).astype(np.uint8), cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
     edge = np.concatenate([c.reshape(-1, 2) for c in contours]).astype(np.float64) - 1.0
-    edge = edge[np.unique(np.floor(edge / EDGE_SPACING).astype(np.int64), axis=0, return_index=True)[1]]
-    near_edge = cKDTree(edge).query(targets)[0] < 1.0
+    edge = edge[np.unique(np.floor(edge / (EDGE_SPACING * scale)).astype(np.int64), axis=0, return_index=True)[1]]
+    near_edge = cKDTree(edge).query(targets)[0] < scale
     targets, sources = targets[~near_edge], sources[~near_edge]
     centres = np.r_[targets, edge]
     values = np.r_[sources - targets, np.zeros_like(edge)]
@@ -204,7 +231,7 @@ def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray) -> 
     spline = RBFInterpolator(centres, values, kernel="thin_plate_spline", smoothing=1.0, degree=1)
     ys, xs = np.nonzero(hole)
     field[ys, xs] = spline(np.c_[xs, ys].astype(np.float64)).astype(np.float32)
-    return field * np.clip(distance_inside(hole) - 0.5, 0, 1)[..., None]  # exactly 0 on the edge and beyond
+    return field * fade(hole)[..., None]  # exactly 0 on the edge and beyond
 
 
 def determinant(field: np.ndarray) -> np.ndarray:
@@ -239,15 +266,17 @@ def enclosed(lines: np.ndarray, hole: np.ndarray) -> list[np.ndarray]:
     return [labels == i for i in range(1, count) if i not in touching]
 
 
-def network_hole(own: np.ndarray, sketch: np.ndarray, field: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, float]:
+def network_hole(own: np.ndarray, sketch: np.ndarray, field: np.ndarray, hole: np.ndarray,
+                 scale: float = 1.0) -> tuple[np.ndarray, float]:
     """(the pixels the move cannot supply, the share of the sketch the moved lines reach)."""
     moved = remap_frame(own.astype(np.float32), field) > 0.25
-    far = cv2.distanceTransform((~moved).astype(np.uint8), cv2.DIST_L2, 5) > MATCH_TOLERANCE
+    far = cv2.distanceTransform((~moved).astype(np.uint8), cv2.DIST_L2, 5) > MATCH_TOLERANCE * scale
     count, runs, stats, _ = cv2.connectedComponentsWithStats((sketch & far).astype(np.uint8), connectivity=8)
-    long_runs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= MIN_UNMATCHED)
+    long_runs = np.flatnonzero(stats[:, cv2.CC_STAT_AREA] >= MIN_UNMATCHED * scale)
     unmatched = np.isin(runs, long_runs[long_runs > 0])
     matched = 1.0 - unmatched.sum() / max(1, sketch.sum())
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * BAND + 1, 2 * BAND + 1))
+    band = round(BAND * scale)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * band + 1, 2 * band + 1))
     out = cv2.dilate(unmatched.astype(np.uint8), kernel) > 0
     drawn = cv2.dilate(sketch.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
     for region in enclosed(drawn, hole):  # a loop the sketch closes with lines the photo lacks
@@ -259,22 +288,53 @@ def network_hole(own: np.ndarray, sketch: np.ndarray, field: np.ndarray, hole: n
 
 
 def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: np.ndarray | None = None,
-             faithfulness: float = 0.0) -> Reshape:
-    """Register the photo's own lines to the sketch inside the hole (all maps bool, in the
-    frame; `landmarks` 68×2 in frame pixels, or None)."""
+             faithfulness: float = 0.0, scale: float = 1.0) -> Reshape:
+    """Register the photo's own lines to the sketch inside the hole (all maps bool, in a
+    frame `scale` times finer than the engine's: the lengths above are in the engine's frame
+    pixels; `landmarks` 68×2 in the maps' pixels, or None)."""
     own_lines, sketch_lines = centre_lines(own, hole), centre_lines(sketch, hole)
     own_points, sketch_points = points_of(own_lines), points_of(sketch_lines)
     field = np.zeros(hole.shape + (2,), np.float32)
     counts = (len(sketch_points), len(own_points))
-    if min(counts) < MIN_LINE_PIXELS:
+    if min(counts) < MIN_LINE_PIXELS * scale:
         return Reshape(field, hole.copy(), 0.0, *counts)
     if not np.array_equal(own_lines, sketch_lines):
         labels = group_points(own_points, landmarks, hole)
-        maps = fit_parts(own_points, labels, sketch_points, line_normals(sketch_lines, sketch_points))
-        targets = line_targets(own_points, labels, maps, sketch_points, faithfulness)
-        field = unfold(spline_field(own_points, targets, hole))
-    net_hole, matched = network_hole(own_lines, sketch_lines, field, hole)
+        xs, ys = own_points.T.astype(int)
+        follow = follow_weights(hole, landmarks, scale)[ys, xs].astype(np.float64)
+        normals = line_normals(sketch_lines, sketch_points, scale)
+        maps = fit_parts(own_points, labels, sketch_points, normals, follow, scale)
+        targets = line_targets(own_points, labels, maps, follow, sketch_points, faithfulness, scale)
+        field = unfold(spline_field(own_points, targets, hole, scale))
+    net_hole, matched = network_hole(own_lines, sketch_lines, field, hole, scale)
     return Reshape(field, net_hole, matched, *counts)
+
+
+def registration_scale(frame_scale: float) -> float:
+    """How much finer than the engine's frame the lines are registered: at the photo's own
+    resolution, at most REGISTRATION_SCALE times the frame's (a small part such as an eye
+    moves by a pixel or two of the frame, and lines sampled into it are a pixel thick)."""
+    return float(np.clip(1.0 / frame_scale, 1.0, REGISTRATION_SCALE))
+
+
+def fade(hole: np.ndarray) -> np.ndarray:
+    """1 inside the hole, falling to exactly 0 on its edge and beyond (float32)."""
+    return np.clip(distance_inside(hole) - 0.5, 0, 1).astype(np.float32)
+
+
+def at_frame(found: Reshape, hole: np.ndarray) -> Reshape:
+    """A registration made in a finer frame, brought to the engine's frame (whose hole is
+    `hole`): the field averaged over each frame pixel in frame pixels, faded to zero on the
+    hole's edge and unfolded again; the network's hole wherever it covers part of a pixel."""
+    scale = found.field.shape[0] / hole.shape[0]
+    if found.field.shape[:2] == hole.shape:
+        return found
+    size = hole.shape[::-1]
+    field = cv2.resize(found.field, size, interpolation=cv2.INTER_AREA) / scale
+    field = unfold((field * fade(hole)[..., None]).astype(np.float32))
+    network = cv2.resize(found.hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+    return Reshape(field, network & hole, found.matched, round(found.sketch_pixels / scale),
+                   round(found.own_pixels / scale))
 
 
 def still(hole: np.ndarray) -> Reshape:
