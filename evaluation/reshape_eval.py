@@ -14,7 +14,8 @@ at faithfulness 0 with `align=True`, in two forms:
   reshape at faithfulness 0 follows the lines, so it would measure the hand, not the editor.
 
 Rows: `reshape` (the engine's registration, `inpaint.reshape`), `flow` (Farneback flow
-between the line maps, `evaluation.flow_registration`), `redraw` (the network redraws the
+between the line maps, `evaluation.flow_registration`), `learned` (the flow network,
+`inpaint.flownet`, from inpaint/checkpoints/flow.safetensors), `redraw` (the network redraws the
 mask), `telea`, `unedited` (the photo as it was) and `true_field` (the true field sampled
 into the frame and applied as a reshape is: the ceiling of a frame-scale field).
 Measures (`evaluation.quality`): structure (local SSIM against the truth), hole PSNR,
@@ -42,7 +43,7 @@ from .transfer import telea_fill
 
 PROTOCOL = 1
 LINE_TYPES = ("hed", "pen")
-EDITED = ("reshape", "flow", "redraw")
+EDITED = ("reshape", "flow", "learned", "redraw")
 ROWS = (*EDITED, "telea", "unedited", "true_field")
 MEASURES = ("structure", "hole_psnr", "sharpness", "ink", "seam", "ms")
 NO_OP_PARTS = ("mouth", "eyes", "nose")
@@ -95,10 +96,13 @@ def run(editor, faces: list[tuple[np.ndarray, np.ndarray]], progress=None) -> di
     from inpaint.face.parts import draw_parts, grow_mask, part_margin
     from sketch import own_strokes
 
+    from inpaint.registrations import load_registration
+
     from .flow_registration import flow_register
 
+    learned, _ = load_registration("learned")
     editors = {"reshape": (editor, "reshape"), "flow": (editor.with_options(registration=flow_register), "reshape"),
-               "redraw": (editor, "redraw")}
+               "learned": (editor.with_options(registration=learned), "reshape"), "redraw": (editor, "redraw")}
     rows = {f"{part}/{kind}/{row}": {m: [] for m in MEASURES} for part in PARTS for kind in LINE_TYPES for row in ROWS}
     modes = {f"{part}/{kind}": [] for part in PARTS for kind in LINE_TYPES}
     no_op = {part: {"hole_psnr": [], "structure": [], "reshaped": []} for part in NO_OP_PARTS}

@@ -15,6 +15,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from .editor import Editor
+from .registrations import REGISTRATIONS
 from .imageio import IMAGE_SUFFIXES, check_file, save_image
 from .inputs import MODES, REFERENCE_MODES
 from .reference import REFERENCE_PARTS
@@ -39,6 +40,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--mode", choices=MODES, default="auto",
                    help="reshape: move the photo's own part onto the sketch's lines; redraw: the network redraws the "
                         "mask; auto (default): reshape when the sketch matches the photo's own lines, else redraw")
+    p.add_argument("--registration", choices=REGISTRATIONS, default="classical",
+                   help="how a reshape finds its field: classical (default, the better measured) or learned (the "
+                        "flow network shipped beside the weights)")
     p.add_argument("--no-align", action="store_true", help="run on the whole image instead of the face")
     p.add_argument("--reference", type=Path, help="a photo whose parts (--part) to move in (its own pixels, matched "
                                                   "to the photo's light); one reference for every image of a folder")
@@ -168,7 +172,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.image.is_dir():
         job = _single_job(args)
         check_inputs(job, args.reference)
-        editor = Editor.load(args.weights)
+        editor = Editor.load(args.weights, registration=args.registration)
         print(_edit_one(editor, job, args))
         if editor.warning:
             print(f"warning: {editor.warning}", file=sys.stderr)
@@ -178,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
         check_inputs((args.reference, args.image / "probe.png"), None, writable=False)
     out_dir = args.out or args.image.with_name(args.image.name + "_edited")
     check_writable(out_dir / "probe.png")
-    editor = Editor.load(args.weights)
+    editor = Editor.load(args.weights, registration=args.registration)
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     failures = len(problems)

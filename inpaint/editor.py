@@ -28,6 +28,7 @@ from .hints import follow_colour_hints
 from .imageio import DEFAULT_MAX_PIXELS, DEFAULT_MAX_SIDE, Source
 from .inputs import EditInputs, read_inputs, read_mode
 from .paste import blend_back, blend_reshaped, feather_width, reshaped_inputs, result_image
+from .registrations import load_registration
 from .reshape import Reshape, at_frame, register, registration_scale, still
 from .transplant import Transplant, transplant
 from .weights import build_generator, read_checkpoint, resolve_weights
@@ -163,20 +164,26 @@ class Editor:
         max_pixels: int = DEFAULT_MAX_PIXELS,
         detail: bool = True,
         follow_hints: bool = True,
+        registration: str = "classical",
     ) -> "Editor":
         """weights: None (inpaint/checkpoints/default, then the Hub repo in $SKETCHFACE_WEIGHTS_REPO,
         then the Telea fallback), a .safetensors path, or "hub:owner/name". An explicit
         choice that cannot be loaded raises WeightsError; only "nothing found" falls back.
-        `detail` and `follow_hints` switch the paste-back's detail step and the colour-hint step."""
+        `detail` and `follow_hints` switch the paste-back's detail step and the colour-hint step.
+        `registration` is how a reshape finds its field: "classical" (default) or "learned"
+        (the flow network in inpaint/checkpoints/flow.safetensors; classical when absent)."""
+        registration_fn, registration_warning = load_registration(registration)
+        if registration_warning:
+            log.warning(registration_warning)
         path, reason = resolve_weights(weights, cache_dir)
         if path is None:
             warning = FALLBACK_WARNING + reason
             log.warning(warning)
-            return cls(TeleaEngine(), max_side, max_pixels, warning, detail, follow_hints)
+            return cls(TeleaEngine(), max_side, max_pixels, warning, detail, follow_hints, registration=registration_fn)
         checkpoint = read_checkpoint(path)
         engine = PConvEngine(build_generator(checkpoint), checkpoint.name, device)
         log.info("loaded %s from %s", checkpoint.name, checkpoint.source)
-        return cls(engine, max_side, max_pixels, detail=detail, follow_hints=follow_hints)
+        return cls(engine, max_side, max_pixels, detail=detail, follow_hints=follow_hints, registration=registration_fn)
 
     def edit(
         self,

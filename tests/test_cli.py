@@ -50,6 +50,16 @@ def test_mode_reshape_without_lines_says_it_redrew_and_a_bad_mode_exits_2(files)
     assert bad.returncode == 2 and "invalid choice: 'warp'" in bad.stderr
 
 
+def test_the_learned_registration_is_chosen_by_flag_and_a_bad_one_exits_2(files):
+    result = cli("--image", "face.jpg", "--mask", "mask.png", "--out", "out.png", "--weights", "w.safetensors",
+                 "--registration", "learned", cwd=files)
+    assert result.returncode == 0, result.stderr
+    assert "no flow-network weights" not in result.stderr  # the shipped weights were found
+    bad = cli("--image", "face.jpg", "--mask", "mask.png", "--weights", "w.safetensors", "--registration", "dense",
+              cwd=files)
+    assert bad.returncode == 2 and "invalid choice: 'dense'" in bad.stderr
+
+
 def test_truncated_png_exits_2_with_one_line(files):
     data = (files / "mask.png").read_bytes()
     (files / "bad.png").write_bytes(data[: len(data) // 2])
