@@ -37,7 +37,7 @@ from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
 
 PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
 GROUP_REACH = 0.5  # own lines farther than this × the eye distance from every part's landmarks stay put
-REACH, TOLERANCE = 12.0, 2.5  # frame px: the ICP's first and last pairing distance
+REACH, TOLERANCE = 12.0, 1.0  # frame px (the engine's): the ICP's first and last pairing distance
 ITERATIONS = 30
 SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
 STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
