@@ -1,14 +1,19 @@
 """The warp stage: the photo's own part moved onto the user's lines, before the network.
 
-Registration runs in the frame, between the photo's own lines (`sketch.own_strokes`, the
-lines "Start from the photo's edges" puts on the Sketch layer) and the user's sketch:
+Registration runs between the photo's own lines (`sketch.own_strokes`, the lines "Start
+from the photo's edges" puts on the Sketch layer) and the user's sketch, in the frame sampled
+at the photo's own resolution (up to `REGISTRATION_SCALE` times the engine's: an eye grown by
+a quarter moves its outline a pixel or two of the frame); lengths below are in the engine's
+frame pixels, and `at_frame` brings the result down to it:
 
 1. both are thinned to centre lines inside the hole;
 2. the own lines are grouped by the face's landmarks (mouth, each eye, each brow, nose;
    lines near none of them stay put), and each group gets the affine map that lays it on
-   the sketch: a trimmed point-to-line ICP in which each sketch point pulls the nearest own
-   line point (so lines the user left out ride along), its reach shrinking from `REACH` to
-   `TOLERANCE` px, pulled gently toward no move, so a lone line cannot shear its part;
+   the sketch, taken in full on the part's landmark hull and fading to nothing at the hole's
+   edge (`follow_weights`: the skin between stretches): a trimmed point-to-line ICP in which
+   each sketch point pulls the nearest own line point (so lines the user left out ride
+   along), its reach shrinking from `REACH` to `TOLERANCE` px, pulled gently toward no move,
+   so a lone line cannot shear its part;
 3. what is left, point by point along the lines, is added (scaled by 1 − faithfulness:
    at 0 the lines land on the sketch, at 1 each part only takes its overall move);
 4. a thin-plate spline through those moves, pinned to no move on the hole's edge, gives

@@ -8,7 +8,8 @@ import torch
 from inpaint import Editor, GeneratorConfig, SketchPConvUNet
 from inpaint.face import detect_faces, face_part_mask, grey_image
 from inpaint.face.parts import grow_mask, part_margin
-from inpaint.reshape import determinant, register
+from inpaint import reshape
+from inpaint.reshape import Reshape, at_frame, determinant, register
 from evaluation import quality
 from evaluation.deform import deform
 from sketch import own_strokes
@@ -112,6 +113,33 @@ def test_the_field_has_no_folds_and_is_zero_beyond_the_hole():
     # faithfulness 1 keeps only the part's overall move: still no folds, still zero outside
     loose = register(own > 0, wider > 0, hole, None, 1.0)
     assert (loose.field[~hole] == 0).all() and determinant(loose.field).min() > 0
+
+
+def test_a_field_found_in_a_finer_frame_comes_down_halved_zero_at_the_edge_and_unfolded():
+    fine_hole = np.zeros((256, 256), bool)
+    cv2.circle(fine_hole.view(np.uint8), (128, 128), 80, 1, -1)
+    ramp = np.clip(cv2.distanceTransform(fine_hole.astype(np.uint8), cv2.DIST_L2, 5) / 30, 0, 1)
+    field = (ramp[..., None] * np.array([4.0, -2.0])).astype(np.float32)  # a shift, fading out to the edge
+    hole = cv2.resize(fine_hole.astype(np.uint8), (128, 128), interpolation=cv2.INTER_AREA) > 0
+    found = at_frame(Reshape(field, np.zeros_like(fine_hole), 0.9, 40, 60), hole)
+    assert found.field.shape == (128, 128, 2)
+    assert np.allclose(found.field[64, 64], (2.0, -1.0))  # in the frame's pixels
+    assert not found.field[~hole].any() and determinant(found.field).min() > 0
+    assert (found.sketch_pixels, found.own_pixels, found.matched) == (20, 30, 0.9)
+
+
+def test_eyes_grown_by_a_fifth_are_registered_at_the_photos_resolution(editor, hed, large_face, monkeypatch):
+    """In the 256-px frame an eye's outline moves a pixel or two and its lines are a pixel
+    thick; at the photo's resolution (twice the frame's here) the eye comes back closer."""
+    image, landmarks = large_face
+    moved = deform(image, landmarks, "eyes", values={"left": 1.2, "right": 1.2})
+    lines = layer(own_strokes(moved.truth, moved.mask, hed))
+    structure = {}
+    for finest in (1.0, 2.0):
+        monkeypatch.setattr(reshape, "REGISTRATION_SCALE", finest)
+        result = editor.with_options(edges=hed).edit(image, layer(moved.mask), lines, faithfulness=0.0, mode="reshape")
+        structure[finest] = quality.structure(np.asarray(result), moved.truth, moved.mask)
+    assert structure[2.0] >= 0.88 and structure[2.0] > structure[1.0] + 0.02, structure
 
 
 def test_a_big_photo_keeps_the_detail_of_its_reshaped_mouth(editor, hed, large_face):
