@@ -69,7 +69,8 @@ class FlowNet(nn.Module):
         y = skips.pop()
         for layer in self.up:
             skip = skips.pop()
-            y = layer(torch.cat([F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False), skip], 1))
+            up = F.interpolate(y, size=skip.shape[-2:], mode="bilinear", align_corners=False)
+            y = layer(torch.cat([up, skip], 1))
         flow = self.head(y).float() * self.config.flow_scale
         return F.interpolate(flow, size=(h, w), mode="bilinear", align_corners=False)
 
@@ -132,7 +133,8 @@ class FlowRegistration:
             return Reshape(field, hole.copy(), 0.0, *counts)
         if not np.array_equal(own_lines, sketch_lines):
             size = (round(hole.shape[1] / scale), round(hole.shape[0] / scale))
-            coarse = [cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0 for m in (own, sketch, hole)]
+            coarse = [cv2.resize(m.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+                      for m in (own, sketch, hole)]
             predicted = cv2.resize(self.predict(*coarse), hole.shape[::-1], interpolation=cv2.INTER_LINEAR) * scale
             field = unfold(predicted * (fade(hole) * (1.0 - faithfulness))[..., None])
         net_hole, matched = network_hole(own_lines, sketch_lines, field, hole, scale)

@@ -36,6 +36,11 @@ FIELD_WEIGHT, PIXEL_WEIGHT, SMOOTH_WEIGHT = 1.0, 5.0, 0.1
 VAL_SAMPLES = 96
 
 
+def schedule(step: int, steps: int, warmup: int = 200) -> float:
+    """The learning rate's factor: a linear warm-up, then a cosine to zero at `steps`."""
+    return float(min(1.0, (step + 1) / warmup) * 0.5 * (1 + np.cos(np.pi * min(1.0, step / steps))))
+
+
 def pull(image: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
     """image N×C×H×W sampled at p + field[p] (field N×2×H×W in px)."""
     n, _, h, w = image.shape
@@ -103,8 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     autocast = cpu_has_native_bf16()
     net = FlowNet(FlowNetConfig())
     optimizer = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=1e-4)
-    schedule = lambda step: float(min(1.0, (step + 1) / 200) * 0.5 * (1 + np.cos(np.pi * min(1.0, step / args.steps))))  # noqa: E731
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: schedule(step, args.steps))
     args.run.mkdir(parents=True, exist_ok=True)
     step = 0
     if (state := load_state(args.run)) is not None:

@@ -94,7 +94,8 @@ def part_field(landmarks: np.ndarray, shape: tuple[int, int], part: str, rng: np
             own[..., 1] += bend * _bump(xs, ys, points.mean(0), 0.35 * size)
         for _ in range(BUMPS):
             at = points[rng.integers(len(points))] + rng.normal(0, 0.1 * size, 2)
-            own += rng.normal(0, BUMP_SIZE * gap, 2).astype(np.float32) * _bump(xs, ys, at, rng.uniform(0.15, 0.4) * size)[..., None]
+            shift = rng.normal(0, BUMP_SIZE * gap, 2).astype(np.float32)
+            own += shift * _bump(xs, ys, at, rng.uniform(0.15, 0.4) * size)[..., None]
         field = np.where((nearest == k)[..., None], own, field) if len(groups) > 1 else own
     return field
 
