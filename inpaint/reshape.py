@@ -46,6 +46,7 @@ REACH, TOLERANCE = 12.0, 1.0  # frame px (the engine's): the ICP's first and las
 ITERATIONS = 30
 SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
 STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
+SIMILAR = 1.0  # an eye's map pulled this hard toward a similarity, relative to its lines' spread (below)
 SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
 FOLLOW_GROW = 2  # frame px around a part's landmark hull that takes the part's whole move
 ALONG = 5.0  # frame px: the pull is averaged over the line points this close
@@ -102,12 +103,15 @@ def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndar
     return labels
 
 
-def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: np.ndarray) -> np.ndarray:
+def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: np.ndarray,
+                 similar: float = 0.0) -> np.ndarray:
     """The 2×3 affine A whose move, taken by each point in the share `follow` (p + w(Ap − p)),
     lays `src` onto the lines through `dst` (with unit `normals`): least squares of the
     distance along each normal (point-to-line, which lets points slide along a line, so
     scale converges in a few steps), plus SLIDE of the full distance, pulled toward no move
-    by STAY, with the scales kept inside SCALE_LIMITS."""
+    by STAY and, by `similar`, toward a similarity (an eye grows or shrinks as a whole: a
+    pen's few strokes of it, often the upper lid alone, cannot tell its height), with the
+    scales kept inside SCALE_LIMITS."""
     centre = src.mean(0)
     x = src - centre
     w = follow[:, None]
@@ -115,12 +119,14 @@ def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: 
     across = w * np.hstack([nx * x, ny * x, nx, ny])
     zeros, ones, naughts = np.zeros_like(x), np.ones((len(x), 1)), np.zeros((len(x), 1))
     along = SLIDE * np.vstack([w * np.hstack([x, zeros, ones, naughts]), w * np.hstack([zeros, x, naughts, ones])])
-    pull = np.sqrt(STAY * ((w * x) ** 2).sum() / 2 + 1e-6)
+    spread = ((w * x) ** 2).sum() / 2
+    pull = np.sqrt(STAY * spread + 1e-6)
     stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
-    rows = np.vstack([across, along, stay])
+    alike = np.sqrt(similar * spread) * np.array([[1.0, 0, 0, -1, 0, 0], [0, 1, 1, 0, 0, 0]])  # a11 = a22, a12 = −a21
+    rows = np.vstack([across, along, stay, alike])
     still = (1 - w) * src  # the share of each point that stays where it is
     goal = np.r_[(normals * (dst - still)).sum(1), SLIDE * (dst - still)[:, 0], SLIDE * (dst - still)[:, 1],
-                 pull * np.array([1.0, 0, 0, 1.0])]
+                 pull * np.array([1.0, 0, 0, 1.0]), 0.0, 0.0]
     theta = np.linalg.lstsq(rows, goal, rcond=None)[0]
     linear, shift = theta[:4].reshape(2, 2), theta[4:]
     if np.linalg.det(linear) <= 0:
@@ -175,7 +181,8 @@ def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: 
             mine = paired.copy()
             mine[paired] = labels[nearest[paired]] == g
             if mine.sum() >= MIN_LINE_PIXELS:
-                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]])
+                similar = SIMILAR if PART_GROUPS[g] in (EYE_LEFT, EYE_RIGHT) else 0.0
+                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]], similar)
     return maps
 
 
