@@ -52,8 +52,9 @@ FOLLOW_GROW = 2  # frame px around a part's landmark hull that takes the part's 
 ALONG = 5.0  # frame px: the pull is averaged over the line points this close
 RESIDUAL_REACH = 2.0  # frame px: how far a line point looks for its sketch line after its part's map
 CONTROL_SPACING = 2.0  # frame px between the spline's control points
+SPLINE_SMOOTHING = 50.0  # the spline's smoothing (scipy's): a pen's jagged pulls would stretch skin into blots
 EDGE_SPACING = 3.0  # ... and between its anchors on the hole's edge
-MATCH_TOLERANCE = 3.0  # frame px: a sketch pixel this close to a moved own line is supplied by the move
+MATCH_TOLERANCE = 2.0  # frame px: a sketch pixel this close to a moved own line is supplied by the move
 MIN_UNMATCHED = 10  # frame px: shorter runs of unmatched sketch are a pen's wobble, not a new line
 BAND = 2  # frame px the network's hole reaches around an unmatched line
 MAX_STRETCH = 2.25  # area: a target pixel fed by less than 1/this of a source pixel is the network's
@@ -240,7 +241,7 @@ def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray, sca
     values = np.r_[sources - targets, np.zeros_like(edge)]
     if not np.abs(values).any():
         return field
-    spline = RBFInterpolator(centres, values, kernel="thin_plate_spline", smoothing=1.0, degree=1)
+    spline = RBFInterpolator(centres, values, kernel="thin_plate_spline", smoothing=SPLINE_SMOOTHING, degree=1)
     ys, xs = np.nonzero(hole)
     field[ys, xs] = spline(np.c_[xs, ys].astype(np.float64)).astype(np.float32)
     return field * fade(hole)[..., None]  # exactly 0 on the edge and beyond
