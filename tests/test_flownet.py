@@ -160,3 +160,8 @@ def test_the_training_loop_runs_resumes_and_exports(aligned_astronaut, tmp_path)
     assert flow_fit.main(common + ["--steps", "4", "--export", str(export)]) == 0
     assert (run / "flow-000004.safetensors").is_file() and not (run / "flow-000001.safetensors").exists()
     assert isinstance(load_flow_net(export), FlowNet)
+    from safetensors import safe_open
+
+    with safe_open(str(export), framework="pt") as handle:
+        training = json.loads(handle.metadata()["sketchface"])["training"]
+    assert training["steps"] == 4 and training["images"] == 8 and training["epe"] > 0

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     writer = SummaryWriter(args.run / "tb")
     print(f"flow net: {sum(p.numel() for p in net.parameters()):,} parameters, bf16 autocast {autocast}, "
           f"from step {step}", flush=True)
-    clock = time.perf_counter()
+    clock, first = time.perf_counter(), step
+    scores: dict[str, float] = {}
     with tqdm(total=args.steps, initial=step, desc="flow net", mininterval=30) as progress:
         for batch in loader:
             terms = losses(net, batch, autocast)
@@ -143,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
                 scores = validate(net, val_batches, autocast)
                 for name, value in scores.items():
                     writer.add_scalar(f"val/{name}", value, step)
-                rate = (step * args.batch) / max(1e-6, time.perf_counter() - clock)
+                rate = ((step - first) * args.batch) / max(1e-6, time.perf_counter() - clock)
                 print(f"step {step} images {step * args.batch}: val EPE {scores['epe']:.3f} px "
                       f"(no move {scores['epe_still']:.3f}); train field {terms['field'].item():.3f} "
                       f"pixels {terms['pixels'].item():.4f}; {rate:.1f} img/s", flush=True)
@@ -152,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                 save_flow_weights(net, args.run / f"flow-{step:06d}.safetensors")
     writer.close()
     if args.export is not None:
-        save_flow_weights(net, args.export)
+        summary = {"steps": step, "batch": args.batch, "images": step * args.batch, "lr": args.lr,
+                   "seed": args.seed, "cache": str(args.cache), "bf16": autocast, **scores}
+        save_flow_weights(net, args.export, summary)
         print(f"wrote {args.export}")
     return 0
 
