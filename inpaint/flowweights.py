@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 
 from .flownet import FlowNet, FlowNetConfig
 from .weights import CHECKPOINT_DIR, WeightsError
@@ -34,9 +34,9 @@ def load_flow_net(path: str | Path) -> FlowNet:
     """The network in `path`; any problem is one WeightsError saying what was expected."""
     path = Path(path)
     try:
-        with safe_open(str(path), framework="pt") as handle:
+        with safe_open(str(path), framework="pt") as handle:  # one read: the header and the tensors
             meta = json.loads((handle.metadata() or {}).get("sketchface", "{}"))
-        tensors = load_file(str(path))
+            tensors = {key: handle.get_tensor(key) for key in handle.keys()}
     except (SafetensorError, OSError, json.JSONDecodeError) as exc:
         raise WeightsError(f"{path}: not a readable flow-network safetensors file ({exc})") from None
     if meta.get("architecture") != ARCHITECTURE:

@@ -51,7 +51,9 @@ def pull(image: torch.Tensor, field: torch.Tensor) -> torch.Tensor:
 
 
 def fade(hole: torch.Tensor) -> torch.Tensor:
-    """1 inside the hole, 0 on its edge and beyond (the crop's version of `inpaint.reshape.fade`)."""
+    """1 inside the hole, 0 on its edge pixels and beyond: a 3×3 erosion of the hole, what the
+    shipped weights were trained with (`inpaint.reshape.fade`, applied at inference, is 0.5 on
+    the edge pixels)."""
     return -F.max_pool2d(-hole, 3, 1, 1)
 
 
