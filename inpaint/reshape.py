@@ -46,7 +46,7 @@ REACH, TOLERANCE = 12.0, 1.0  # frame px (the engine's): the ICP's first and las
 ITERATIONS = 30
 SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
 STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
-SIMILAR = 1.0  # an eye's map pulled this hard toward a similarity, relative to its lines' spread (below)
+SIMILAR = 1.0  # a whole eye's map pulled this hard toward a similarity, relative to its lines' spread
 SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
 FOLLOW_GROW = 2  # frame px around a part's landmark hull that takes the part's whole move
 ALONG = 5.0  # frame px: the pull is averaged over the line points this close
@@ -163,12 +163,27 @@ def line_normals(lines: np.ndarray, points: np.ndarray, scale: float = 1.0) -> n
     return np.c_[cos[ys, xs], sin[ys, xs]].astype(np.float64)
 
 
+def whole_eyes(landmarks: np.ndarray | None, hole: np.ndarray) -> set[int]:
+    """The eye groups (indices into PART_GROUPS) whose every landmark lies in the hole: an
+    eye being reshaped as a whole, not one a brow's mask only grazes."""
+    if landmarks is None:
+        return set()
+    h, w = hole.shape
+    whole = set()
+    for g in (PART_GROUPS.index(EYE_LEFT), PART_GROUPS.index(EYE_RIGHT)):
+        xs, ys = np.rint(landmarks[PART_GROUPS[g]]).astype(int).T
+        if ((xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)).all() and hole[ys, xs].all():
+            whole.add(g)
+    return whole
+
+
 def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray,
-              follow: np.ndarray, scale: float = 1.0) -> dict[int, np.ndarray]:
+              follow: np.ndarray, scale: float = 1.0, similar: set[int] = frozenset()) -> dict[int, np.ndarray]:
     """Each part's affine map: trimmed ICP in which every sketch point pulls the nearest
     moved own point (all parts at once, so a sketch line pulls one part only). Pairing from
     the sketch's side lets a sketch leave lines out: own lines the user did not draw (lashes,
-    teeth, creases) are not pulled onto the nearest drawn line, they ride along."""
+    teeth, creases) are not pulled onto the nearest drawn line, they ride along. The maps of
+    the groups in `similar` are pulled toward a similarity by SIMILAR."""
     parts = [g for g in np.unique(labels) if g >= 0 and (labels == g).sum() >= MIN_LINE_PIXELS]
     maps = {g: np.c_[np.eye(2), np.zeros(2)] for g in parts}
     if not parts or len(sketch) < MIN_LINE_PIXELS:
@@ -182,8 +197,8 @@ def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: 
             mine = paired.copy()
             mine[paired] = labels[nearest[paired]] == g
             if mine.sum() >= MIN_LINE_PIXELS:
-                similar = SIMILAR if PART_GROUPS[g] in (EYE_LEFT, EYE_RIGHT) else 0.0
-                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]], similar)
+                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]],
+                                       SIMILAR if g in similar else 0.0)
     return maps
 
 
@@ -316,7 +331,7 @@ def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: n
         xs, ys = own_points.T.astype(int)
         follow = follow_weights(hole, landmarks, scale)[ys, xs].astype(np.float64)
         normals = line_normals(sketch_lines, sketch_points, scale)
-        maps = fit_parts(own_points, labels, sketch_points, normals, follow, scale)
+        maps = fit_parts(own_points, labels, sketch_points, normals, follow, scale, whole_eyes(landmarks, hole))
         targets = line_targets(own_points, labels, maps, follow, sketch_points, faithfulness, scale)
         field = unfold(spline_field(own_points, targets, hole, scale))
     net_hole, matched = network_hole(own_lines, sketch_lines, field, hole, scale)

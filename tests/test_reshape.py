@@ -142,6 +142,27 @@ def test_eyes_grown_by_a_fifth_are_registered_at_the_photos_resolution(editor, h
     assert structure[2.0] >= 0.88 and structure[2.0] > structure[1.0] + 0.02, structure
 
 
+def test_brows_raised_over_a_grazed_eye_leave_the_eye_to_the_move_not_the_network(face):
+    """A brow's mask takes in the top of the eye: the eye is not reshaped as a whole, so its map
+    is not pulled toward a similarity (which grew it and squeezed a blot under the iris)."""
+    from inpaint.frame import mask_to_frame
+    from inpaint.framing import plan_frame
+
+    image, landmarks = face
+    moved = deform(image, landmarks, "eyebrows", values={"up": 0.10, "arch": 0.04})
+    frame, _ = plan_frame(image, moved.mask, 256, True)
+    hole = mask_to_frame(moved.mask, frame)
+    marks = frame.frame_landmarks()
+    own = mask_to_frame(own_strokes(image, moved.mask), frame, threshold=0.2) & hole
+    sketch = mask_to_frame(own_strokes(moved.truth, moved.mask), frame, threshold=0.2) & hole
+    assert reshape.whole_eyes(marks, hole) == set()
+    assert reshape.whole_eyes(marks, np.ones_like(hole)) == {1, 2}
+    found = register(own, sketch, hole, marks, 0.0)
+    eye = np.zeros(hole.shape, np.uint8)
+    cv2.fillConvexPoly(eye, np.rint(marks[36:42]).astype(np.int32), 1)
+    assert (found.hole & (eye > 0)).sum() < 0.1 * eye.sum()  # with the pull: 44 % of the eye
+
+
 def test_a_big_photo_keeps_the_detail_of_its_reshaped_mouth(editor, hed, large_face):
     """The field is found in the 256-px frame but moves the full-resolution pixels."""
     image, landmarks = large_face
