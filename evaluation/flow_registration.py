@@ -12,7 +12,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from inpaint.reshape import Reshape, centre_lines, distance_inside, network_hole, unfold
+from inpaint.part_maps import distance_inside
+from inpaint.reshape import Reshape, centre_lines, network_hole, unfold
 
 SIGMA = 3.0  # frame px (the engine's; × scale in a finer frame)
 SMOOTH = 2.0  # frame px: Gaussian smoothing of the flow

@@ -23,7 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .reshape import MIN_LINE_PIXELS, Reshape, centre_lines, fade, network_hole, unfold
+from .part_maps import MIN_LINE_PIXELS
+from .reshape import Reshape, centre_lines, fade, network_hole, unfold
 
 LINE_BLUR = 1.0  # frame px
 PAD = 16  # frame px of context around the hole's box

@@ -6,14 +6,10 @@ at the photo's own resolution (up to `REGISTRATION_SCALE` times the engine's: an
 a quarter moves its outline a pixel or two of the frame); lengths below are in the engine's
 frame pixels, and `at_frame` brings the result down to it:
 
-1. both are thinned to centre lines inside the hole;
-2. the own lines are grouped by the face's landmarks (mouth, each eye, each brow, nose;
-   lines near none of them stay put), and each group gets the affine map that lays it on
-   the sketch, taken in full on the part's landmark hull and fading to nothing at the hole's
-   edge (`follow_weights`: the skin between stretches): a trimmed point-to-line ICP in which
-   each sketch point pulls the nearest own line point (so lines the user left out ride
-   along), its reach shrinking from `REACH` to `TOLERANCE` px, pulled gently toward no move,
-   so a lone line cannot shear its part;
+1. both are thinned to centre lines inside the hole, and the sketch's are read as the
+   smooth curves through their turning points (`sketch.curves`);
+2. the own lines are grouped by the face's landmarks, and each part the mask is about gets
+   the affine map that lays its lines on the sketch (`inpaint.part_maps`);
 3. what is left, point by point along the lines, is added (scaled by 1 − faithfulness:
    at 0 the lines land on the sketch, at 1 each part only takes its overall move);
 4. a thin-plate spline through those moves, pinned to no move on the hole's edge, gives
@@ -35,20 +31,12 @@ from scipy.sparse import coo_matrix
 from scipy.spatial import cKDTree
 from skimage.morphology import thin
 
+from sketch.curves import smooth_curves
 from sketch.lines import ridge_normals
 
-from .frame import Frame, apply_affine, eye_distance
-from .landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
+from .frame import Frame
+from .part_maps import MIN_LINE_PIXELS, distance_inside, fit_parts, follow_weights, group_points, moved_points
 
-PART_GROUPS = (MOUTH, EYE_LEFT, EYE_RIGHT, BROW_LEFT, BROW_RIGHT, NOSE)
-GROUP_REACH = 0.5  # own lines farther than this × the eye distance from every part's landmarks stay put
-REACH, TOLERANCE = 12.0, 1.0  # frame px (the engine's): the ICP's first and last pairing distance
-ITERATIONS = 30
-SLIDE = 1.0  # weight of the point-to-point distance beside the point-to-line one
-STAY = 0.05  # the pull of each part's map toward no move, relative to its lines' spread
-SIMILAR = 1.0  # a whole eye's map pulled this hard toward a similarity, relative to its lines' spread
-SCALE_LIMITS = (0.6, 1.7)  # a part is never scaled beyond these along any axis
-FOLLOW_GROW = 2  # frame px around a part's landmark hull that takes the part's whole move
 ALONG = 5.0  # frame px: the pull is averaged over the line points this close
 RESIDUAL_REACH = 2.0  # frame px: how far a line point looks for its sketch line after its part's map
 CONTROL_SPACING = 2.0  # frame px between the spline's control points
@@ -59,7 +47,8 @@ MIN_UNMATCHED = 10  # frame px: shorter runs of unmatched sketch are a pen's wob
 BAND = 2  # frame px the network's hole reaches around an unmatched line
 MAX_STRETCH = 2.25  # area: a target pixel fed by less than 1/this of a source pixel is the network's
 MIN_DETERMINANT = 0.05  # the field's Jacobian determinant stays above this (no folds)
-MIN_LINE_PIXELS = 8
+CURVE_TOLERANCE = 0.5  # frame px: a sketch line's turning points are found to this
+CURVE_SPACING = 1.0  # frame px between the points read along a sketch's curve
 REGISTRATION_SCALE = 2.0  # the lines are registered at up to this × the frame's resolution
 MIN_MATCHED = 0.5  # `auto` reshapes when at least this share of the sketch is reached by the move
 
@@ -91,125 +80,12 @@ def points_of(lines: np.ndarray) -> np.ndarray:
     return np.c_[xs, ys].astype(np.float64)
 
 
-def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndarray) -> np.ndarray:
-    """The part each point belongs to (an index into PART_GROUPS; -1 = stays put). Without
-    landmarks, each connected piece of the hole is one part."""
-    if landmarks is None:
-        _, pieces = cv2.connectedComponents(hole.astype(np.uint8), connectivity=8)
-        return pieces[points[:, 1].astype(int), points[:, 0].astype(int)] - 1
-    gap = eye_distance(landmarks)
-    distances = np.stack([cKDTree(landmarks[g]).query(points)[0] for g in PART_GROUPS], axis=1)
-    labels = distances.argmin(1)
-    labels[distances.min(1) > GROUP_REACH * gap] = -1
-    return labels
-
-
-def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: np.ndarray,
-                 similar: float = 0.0) -> np.ndarray:
-    """The 2×3 affine A whose move, taken by each point in the share `follow` (p + w(Ap − p)),
-    lays `src` onto the lines through `dst` (with unit `normals`): least squares of the
-    distance along each normal (point-to-line, which lets points slide along a line, so
-    scale converges in a few steps), plus SLIDE of the full distance, pulled toward no move
-    by STAY and, by `similar`, toward a similarity (an eye grows or shrinks as a whole: a
-    pen's few strokes of it, often the upper lid alone, cannot tell its height), with the
-    scales kept inside SCALE_LIMITS."""
-    centre = src.mean(0)
-    x = src - centre
-    w = follow[:, None]
-    nx, ny = normals[:, :1], normals[:, 1:]
-    across = w * np.hstack([nx * x, ny * x, nx, ny])
-    zeros, ones, naughts = np.zeros_like(x), np.ones((len(x), 1)), np.zeros((len(x), 1))
-    along = SLIDE * np.vstack([w * np.hstack([x, zeros, ones, naughts]), w * np.hstack([zeros, x, naughts, ones])])
-    spread = ((w * x) ** 2).sum() / 2
-    pull = np.sqrt(STAY * spread + 1e-6)
-    stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
-    alike = np.sqrt(similar * spread) * np.array([[1.0, 0, 0, -1, 0, 0], [0, 1, 1, 0, 0, 0]])  # a11 = a22, a12 = −a21
-    rows = np.vstack([across, along, stay, alike])
-    still = (1 - w) * src  # the share of each point that stays where it is
-    goal = np.r_[(normals * (dst - still)).sum(1), SLIDE * (dst - still)[:, 0], SLIDE * (dst - still)[:, 1],
-                 pull * np.array([1.0, 0, 0, 1.0]), 0.0, 0.0]
-    theta = np.linalg.lstsq(rows, goal, rcond=None)[0]
-    linear, shift = theta[:4].reshape(2, 2), theta[4:]
-    if np.linalg.det(linear) <= 0:
-        return np.c_[np.eye(2), dst.mean(0) - src.mean(0)]
-    u, s, vt = np.linalg.svd(linear)
-    linear = u @ np.diag(np.clip(s, *SCALE_LIMITS)) @ vt
-    return np.c_[linear, shift - linear @ centre]
-
-
-def follow_weights(hole: np.ndarray, landmarks: np.ndarray | None, scale: float = 1.0) -> np.ndarray:
-    """How much of its part's move each frame pixel takes (float32): 1 on the parts'
-    landmark hulls (grown by FOLLOW_GROW), falling smoothly to 0 at the hole's edge, as skin
-    stretches between a moved part and the still photo. 1 everywhere without landmarks."""
-    if landmarks is None:
-        return np.ones(hole.shape, np.float32)
-    parts = np.zeros(hole.shape, np.uint8)
-    for group in PART_GROUPS:
-        cv2.fillConvexPoly(parts, cv2.convexHull(np.rint(landmarks[group]).astype(np.int32)), 1)
-    reach = round(FOLLOW_GROW * scale)
-    grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    parts = cv2.dilate(parts, grow) > 0
-    inside = distance_inside(hole)
-    to_part = cv2.distanceTransform((~parts).astype(np.uint8), cv2.DIST_L2, 5)
-    ramp = np.clip(inside / np.maximum(inside + to_part, 1e-6), 0, 1)
-    return (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)
-
-
 def line_normals(lines: np.ndarray, points: np.ndarray, scale: float = 1.0) -> np.ndarray:
     """Unit normals (across the line) of a thin-line map at `points`."""
     smooth = cv2.GaussianBlur(lines.astype(np.float32), (0, 0), 1.5 * scale)
     cos, sin = ridge_normals(smooth)
     xs, ys = points[:, 0].astype(int), points[:, 1].astype(int)
     return np.c_[cos[ys, xs], sin[ys, xs]].astype(np.float64)
-
-
-def whole_eyes(landmarks: np.ndarray | None, hole: np.ndarray) -> set[int]:
-    """The eye groups (indices into PART_GROUPS) whose every landmark lies in the hole: an
-    eye being reshaped as a whole, not one a brow's mask only grazes."""
-    if landmarks is None:
-        return set()
-    h, w = hole.shape
-    whole = set()
-    for g in (PART_GROUPS.index(EYE_LEFT), PART_GROUPS.index(EYE_RIGHT)):
-        xs, ys = np.rint(landmarks[PART_GROUPS[g]]).astype(int).T
-        if ((xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)).all() and hole[ys, xs].all():
-            whole.add(g)
-    return whole
-
-
-def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray,
-              follow: np.ndarray, scale: float = 1.0, similar: set[int] = frozenset()) -> dict[int, np.ndarray]:
-    """Each part's affine map: trimmed ICP in which every sketch point pulls the nearest
-    moved own point (all parts at once, so a sketch line pulls one part only). Pairing from
-    the sketch's side lets a sketch leave lines out: own lines the user did not draw (lashes,
-    teeth, creases) are not pulled onto the nearest drawn line, they ride along. The maps of
-    the groups in `similar` are pulled toward a similarity by SIMILAR."""
-    parts = [g for g in np.unique(labels) if g >= 0 and (labels == g).sum() >= MIN_LINE_PIXELS]
-    maps = {g: np.c_[np.eye(2), np.zeros(2)] for g in parts}
-    if not parts or len(sketch) < MIN_LINE_PIXELS:
-        return maps
-    for k in range(ITERATIONS):
-        reach = scale * REACH * (TOLERANCE / REACH) ** (k / (ITERATIONS - 1))
-        moved = moved_points(own, labels, maps, follow)
-        distance, nearest = cKDTree(moved).query(sketch, distance_upper_bound=reach)
-        paired = np.isfinite(distance)
-        for g in parts:
-            mine = paired.copy()
-            mine[paired] = labels[nearest[paired]] == g
-            if mine.sum() >= MIN_LINE_PIXELS:
-                maps[g] = solve_affine(own[nearest[mine]], sketch[mine], normals[mine], follow[nearest[mine]],
-                                       SIMILAR if g in similar else 0.0)
-    return maps
-
-
-def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], follow: np.ndarray) -> np.ndarray:
-    """The own line points moved by their parts' maps, each by its share `follow` of the move
-    (points of no part stay put)."""
-    moved = own.copy()
-    for g, matrix in maps.items():
-        mine = labels == g
-        moved[mine] += follow[mine, None] * (apply_affine(matrix, own[mine]) - own[mine])
-    return moved
 
 
 def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], follow: np.ndarray,
@@ -236,10 +112,6 @@ def line_targets(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray
     weight = adjacency @ found.astype(np.float64)
     smoothed = np.where((found & (weight > 0))[:, None], (adjacency @ pull) / np.maximum(weight, 1)[:, None], 0.0)
     return moved + (1.0 - faithfulness) * smoothed
-
-
-def distance_inside(hole: np.ndarray) -> np.ndarray:
-    return cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
 
 
 def spline_field(sources: np.ndarray, targets: np.ndarray, hole: np.ndarray, scale: float = 1.0) -> np.ndarray:
@@ -321,21 +193,32 @@ def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: n
     frame `scale` times finer than the engine's: the lengths above are in the engine's frame
     pixels; `landmarks` 68×2 in the maps' pixels, or None)."""
     own_lines, sketch_lines = centre_lines(own, hole), centre_lines(sketch, hole)
-    own_points, sketch_points = points_of(own_lines), points_of(sketch_lines)
+    own_points = points_of(own_lines)
+    sketch_points, normals = sketch_curves(sketch_lines, scale)
     field = np.zeros(hole.shape + (2,), np.float32)
-    counts = (len(sketch_points), len(own_points))
+    counts = (int(sketch_lines.sum()), len(own_points))
     if min(counts) < MIN_LINE_PIXELS * scale:
         return Reshape(field, hole.copy(), 0.0, *counts)
     if not np.array_equal(own_lines, sketch_lines):
         labels = group_points(own_points, landmarks, hole)
         xs, ys = own_points.T.astype(int)
         follow = follow_weights(hole, landmarks, scale)[ys, xs].astype(np.float64)
-        normals = line_normals(sketch_lines, sketch_points, scale)
-        maps = fit_parts(own_points, labels, sketch_points, normals, follow, scale, whole_eyes(landmarks, hole))
+        maps = fit_parts(own_points, labels, sketch_points, normals, follow, landmarks, hole, scale)
         targets = line_targets(own_points, labels, maps, follow, sketch_points, faithfulness, scale)
         field = unfold(spline_field(own_points, targets, hole, scale))
     net_hole, matched = network_hole(own_lines, sketch_lines, field, hole, scale)
     return Reshape(field, net_hole, matched, *counts)
+
+
+def sketch_curves(sketch_lines: np.ndarray, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """(points, unit normals) along the sketch's centre lines, read as smooth curves through
+    their turning points (`sketch.curves`: a quick stroke's straight runs cut inside a curve)."""
+    points, tangents = smooth_curves(sketch_lines, CURVE_TOLERANCE * scale, CURVE_SPACING * scale)
+    normals = np.c_[-tangents[:, 1], tangents[:, 0]]
+    loose = ~tangents.any(1)
+    if loose.any():
+        normals[loose] = line_normals(sketch_lines, np.rint(points[loose]), scale)
+    return points, normals
 
 
 def registration_scale(frame_scale: float) -> float:
