@@ -55,7 +55,7 @@ def group_points(points: np.ndarray, landmarks: np.ndarray | None, hole: np.ndar
 
 def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: np.ndarray,
                  centre: np.ndarray | None = None, stay: float = 0.05, similar: float = 0.0,
-                 hold: tuple[float, float] = (0.0, 0.0), sideways: np.ndarray = np.array([1.0, 0.0])) -> np.ndarray:
+                 hold: tuple[float, float] = (0.0, 0.0), sideways: np.ndarray | None = None) -> np.ndarray:
     """The 2×3 affine A whose move, taken by each point in the share `follow` (p + w(Ap − p)),
     lays `src` onto the lines through `dst` (with unit `normals`): least squares of the
     distance along each normal (point-to-line, which lets points slide along a line, so
@@ -63,8 +63,8 @@ def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: 
     change of shape by `stay`, no turn by TURN, a similarity by `similar` (an eye grows or
     shrinks as a whole: a pen's few strokes of it, often the upper lid alone, cannot tell
     its height) and by `hold` toward leaving `centre` (default: the points' mean) in place,
-    along the unit vector `sideways` across the face and along the one up it, with the scales kept
-    inside SCALE_LIMITS."""
+    along the unit vector `sideways` across the face (default: x) and along the one up it,
+    with the scales kept inside SCALE_LIMITS."""
     centre = src.mean(0) if centre is None else np.asarray(centre, np.float64)
     x = src - centre
     w = follow[:, None]
@@ -74,13 +74,14 @@ def solve_affine(src: np.ndarray, dst: np.ndarray, normals: np.ndarray, follow: 
     along = SLIDE * np.vstack([w * np.hstack([x, zeros, ones, naughts]), w * np.hstack([zeros, x, naughts, ones])])
     spread = ((w * (src - src.mean(0))) ** 2).sum() / 2
     pull = np.sqrt(stay * spread + 1e-6)
-    stay = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
+    shape = pull * np.hstack([np.eye(4), np.zeros((4, 2))])
     alike = np.sqrt(similar * spread) * np.array([[1.0, 0, 0, -1, 0, 0], [0, 1, 1, 0, 0, 0]])  # a11 = a22, a12 = −a21
     turn = np.sqrt(TURN * spread) * np.array([[0.0, 1, -1, 0, 0, 0]])  # a12 = a21
+    sideways = np.array([1.0, 0.0]) if sideways is None else sideways
     axes = np.array([sideways, [-sideways[1], sideways[0]]])
     held_by = np.sqrt(np.asarray(hold) * (w ** 2).sum())[:, None]
     held = np.hstack([np.zeros((2, 4)), held_by * axes])  # the centre lands on itself
-    rows = np.vstack([across, along, stay, alike, turn, held])
+    rows = np.vstack([across, along, shape, alike, turn, held])
     still = (1 - w) * src  # the share of each point that stays where it is
     goal = np.r_[(normals * (dst - still)).sum(1), SLIDE * (dst - still)[:, 0], SLIDE * (dst - still)[:, 1],
                  pull * np.array([1.0, 0, 0, 1.0]), 0.0, 0.0, 0.0, held_by[:, 0] * (axes @ centre)]
@@ -142,6 +143,12 @@ def whole_eyes(landmarks: np.ndarray | None, hole: np.ndarray) -> set[int]:
     return {g for g in (PART_GROUPS.index(EYE_LEFT), PART_GROUPS.index(EYE_RIGHT)) if shares[g] == 1.0}
 
 
+def face_across(landmarks: np.ndarray) -> np.ndarray:
+    """The unit vector across the face, from the left eye's centre to the right's."""
+    step = landmarks[EYE_RIGHT].mean(0) - landmarks[EYE_LEFT].mean(0)
+    return step / max(float(np.linalg.norm(step)), 1e-9)
+
+
 def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: np.ndarray, follow: np.ndarray,
               landmarks: np.ndarray | None, hole: np.ndarray, scale: float = 1.0) -> dict[int, np.ndarray]:
     """Each moving part's affine map: trimmed ICP in which every sketch point pulls the
@@ -173,12 +180,6 @@ def fit_parts(own: np.ndarray, labels: np.ndarray, sketch: np.ndarray, normals: 
                 maps[g] = solve_affine(src, sketch[mine], normals[mine], weights, landmarks[PART_GROUPS[g]].mean(0),
                                        STAY[g], SIMILAR if g in eyes else 0.0, HOLD[g], sideways)
     return maps
-
-
-def face_across(landmarks: np.ndarray) -> np.ndarray:
-    """The unit vector across the face, from the left eye's centre to the right's."""
-    step = landmarks[EYE_RIGHT].mean(0) - landmarks[EYE_LEFT].mean(0)
-    return step / max(float(np.linalg.norm(step)), 1e-9)
 
 
 def moved_points(own: np.ndarray, labels: np.ndarray, maps: dict[int, np.ndarray], follow: np.ndarray) -> np.ndarray:
