@@ -137,6 +137,15 @@ def stroke(page, points: list[tuple[float, float]]) -> None:
     page.mouse.up()
 
 
+def distance_to_polyline(point, corners: np.ndarray) -> float:
+    """The distance from `point` to the polyline through `corners` (N×2)."""
+    point, best = np.asarray(point, float), np.inf
+    for a, b in zip(corners[:-1].astype(float), corners[1:].astype(float)):
+        t = np.clip(np.dot(point - a, b - a) / np.dot(b - a, b - a), 0.0, 1.0)
+        best = min(best, float(np.hypot(*(point - (a + t * (b - a))))))
+    return best
+
+
 def result_sources(page) -> list[str]:
     return page.eval_on_selector_all("#result img", "images => images.map((img) => img.src)")
 
@@ -229,7 +238,8 @@ def test_sketch_pen_after_a_face_part_click_draws_on_sketch(browser, app_server,
             break
     assert layer(page, 0)["marked"] == mask["marked"], "the pen stroke landed on the Mask layer"
     sketch = wait_for_layer(page, 1, 0)
-    assert sketch["name"] == "Sketch" and np.hypot(*(np.array(sketch["centre"]) - lips.mean(0))) < 12 * SCALE
+    # on the line drawn (Gradio may keep only part of a stroke drawn while it sets the brush)
+    assert sketch["name"] == "Sketch" and distance_to_polyline(sketch["centre"], lips) < 6 * SCALE, sketch
     # The line runs along her lips: on Auto the photo's own mouth is kept on it (reshape); on
     # Redraw the engine is given the stroke as a sketch.
     run_and_download(page, lambda: page.click("#run"))
