@@ -21,6 +21,7 @@ import numpy as np
 from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.frame import eye_distance
 from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, MOUTH_CORNERS, NOSE
+from inpaint.part_maps import stretch_weights
 from inpaint.reshape import determinant
 
 PARTS = ("mouth", "eyes", "eyebrows", "nose")
@@ -130,11 +131,7 @@ def deform(photo: np.ndarray, landmarks: np.ndarray, part: str, rng: np.random.G
     both = region | after
     size = float(np.sqrt(both.sum()))
     mask = grow_mask(both, max(3, round(SPREAD * size)))
-    inside = cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    to_part = cv2.distanceTransform((~grow_mask(both, 2)).astype(np.uint8), cv2.DIST_L2, 5)
-    ramp = np.clip(inside / np.maximum(inside + to_part, 1e-6), 0, 1)
-    weight = (ramp * ramp * (3 - 2 * ramp)).astype(np.float32)  # smoothstep: flat at both ends
-    field = field * weight[..., None]
+    field = field * stretch_weights(mask, grow_mask(both, 2))[..., None]  # a smoothstep: flat at both ends
     while determinant(field).min() < MIN_DETERMINANT:
         field *= 0.9
     xs, ys = _grid(shape)

@@ -47,4 +47,3 @@ def load_flow_net(path: str | Path) -> FlowNet:
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         raise WeightsError(f"{path}: weights do not fit the flow network ({exc})") from None
     return net.eval()
-

@@ -105,7 +105,13 @@ def follow_weights(hole: np.ndarray, landmarks: np.ndarray | None, scale: float 
         cv2.fillConvexPoly(parts, cv2.convexHull(np.rint(landmarks[group]).astype(np.int32)), 1)
     reach = round(FOLLOW_GROW * scale)
     grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
-    parts = cv2.dilate(parts, grow) > 0
+    return stretch_weights(hole, cv2.dilate(parts, grow) > 0)
+
+
+def stretch_weights(hole: np.ndarray, parts: np.ndarray) -> np.ndarray:
+    """1 on `parts` (bool), falling smoothly (a smoothstep of the relative distance) to
+    exactly 0 at the hole's edge and beyond (float32): how skin between a moved part and
+    the still photo takes the part's move."""
     inside = distance_inside(hole)
     to_part = cv2.distanceTransform((~parts).astype(np.uint8), cv2.DIST_L2, 5)
     ramp = np.clip(inside / np.maximum(inside + to_part, 1e-6), 0, 1)

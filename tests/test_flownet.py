@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from inpaint import Editor, WeightsError
-from inpaint.flownet import MULTIPLE, FlowNet, FlowNetConfig, FlowRegistration, crop, line_channels, padded_box
+from inpaint.flownet import MULTIPLE, FlowNet, FlowNetConfig, FlowRegistration, crop, padded_box
 from inpaint.flowweights import default_flow_path, load_flow_net, save_flow_weights
 from inpaint.registrations import load_registration
-from inpaint.reshape import determinant, register
+from inpaint.reshape import determinant, register, remap_frame
 from inpaint.weights import CHECKPOINT_DIR
-from train.flow_data import CROP, flow_sample, remap
+from train.flow_data import CROP, flow_sample
 from train.flow_moves import random_move
 
 
@@ -28,7 +28,7 @@ def moved_case(aligned_astronaut, seed: int):
     """(own lines, the moved face's lines, hole, true backward field) for one random move."""
     image, landmarks, lines = aligned_astronaut
     move = random_move(landmarks, lines.shape, np.random.default_rng(seed))
-    sketch = remap(lines.astype(np.float32), move.field) > 0.25
+    sketch = remap_frame(lines.astype(np.float32), move.field) > 0.25
     return lines & move.hole, sketch & move.hole, move.hole, move.field
 
 

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from inpaint.flownet import crop, line_channels
+from inpaint.reshape import remap_frame
 from sketch.pen import PenParams, pen_sketch
 from sketch.synthesis import SketchParams, synthesize_sketch
 
@@ -38,12 +39,6 @@ class FlowSample:
     hole: np.ndarray  # 1×CROP×CROP float32
 
 
-def remap(image: np.ndarray, field: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
-    h, w = field.shape[:2]
-    xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image, xs + field[..., 0], ys + field[..., 1], interpolation, borderMode=cv2.BORDER_REFLECT_101)
-
-
 def user_lines(moved_lines: np.ndarray, hole: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """The moved face's lines as a user gives them: pen strokes or jittered HED lines."""
     if rng.random() < PEN_PROB:
@@ -62,9 +57,9 @@ def crop_box(hole: np.ndarray, rng: np.random.Generator) -> tuple[int, int, int,
 def flow_sample(image: np.ndarray, lines: np.ndarray, landmarks: np.ndarray, rng: np.random.Generator) -> FlowSample:
     """One sample from a face (uint8 S×S×3), its thin lines (bool) and landmarks (68×2)."""
     move = random_move(landmarks, lines.shape, rng)
-    moved_lines = remap(lines.astype(np.float32), move.field) > 0.25
+    moved_lines = remap_frame(lines.astype(np.float32), move.field) > 0.25
     sketch = user_lines(moved_lines, move.hole, rng)
-    target = remap(image, move.field, cv2.INTER_CUBIC)
+    target = remap_frame(image, move.field, cv2.INTER_CUBIC)
     box = crop_box(move.hole, rng)
     channels = line_channels(lines & move.hole, sketch & move.hole, move.hole)
     as_float = lambda rgb: rgb.transpose(2, 0, 1).astype(np.float32) / 255.0  # noqa: E731

@@ -19,6 +19,7 @@ import numpy as np
 from inpaint.face.parts import draw_parts, grow_mask
 from inpaint.frame import eye_distance
 from inpaint.landmarks import BROW_LEFT, BROW_RIGHT, EYE_LEFT, EYE_RIGHT, MOUTH, NOSE
+from inpaint.part_maps import stretch_weights
 from inpaint.reshape import determinant
 
 # part → (its landmark groups, the one-click part it is masked as), and how often each moves
@@ -126,10 +127,7 @@ def random_move(landmarks: np.ndarray, shape: tuple[int, int], rng: np.random.Ge
     both = both if both.any() else before | after
     size = float(np.sqrt(both.sum()))
     hole = grow_mask(both, max(3, round(rng.uniform(*MARGIN) * size)))
-    inside = cv2.distanceTransform(np.pad(hole, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    to_part = cv2.distanceTransform((~grow_mask(both, 2)).astype(np.uint8), cv2.DIST_L2, 5)
-    ramp = np.clip(inside / np.maximum(inside + to_part, 1e-6), 0, 1)
-    field = raw * (ramp * ramp * (3 - 2 * ramp))[..., None].astype(np.float32)
+    field = raw * stretch_weights(hole, grow_mask(both, 2))[..., None]
     while np.abs(field).max() > 0 and determinant(field).min() < MIN_DETERMINANT:
         field *= 0.9
     return PartMove(field.astype(np.float32), hole, part)
