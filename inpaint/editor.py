@@ -310,9 +310,10 @@ class Editor:
         if not sketched:
             return None, "no sketch lines in the mask to reshape to, so the region was redrawn"
         if moved_in is None:
-            from sketch import own_strokes
+            from sketch import own_and_faint_strokes
 
-            own_lines = own_strokes(inputs.photo, inputs.hole, self.edges)
+            own_lines, faint_lines = own_and_faint_strokes(inputs.photo, inputs.hole, self.edges)
+            own_lines = own_lines | faint_lines  # a drawn line may be one the photo holds faintly
         else:
             own_lines = moved_in.lines
         fine = frame.refined(registration_scale(frame.scale))

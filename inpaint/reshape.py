@@ -1,13 +1,15 @@
 """The warp stage: the photo's own part moved onto the user's lines, before the network.
 
 Registration runs between the photo's own lines (`sketch.own_strokes`, the lines "Start
-from the photo's edges" puts on the Sketch layer) and the user's sketch, in the frame sampled
+from the photo's edges" puts on the Sketch layer, with the fainter ones beside them:
+`sketch.own_and_faint_strokes`) and the user's sketch, in the frame sampled
 at the photo's own resolution (up to `REGISTRATION_SCALE` times the engine's: an eye grown by
 a quarter moves its outline a pixel or two of the frame); lengths below are in the engine's
 frame pixels, and `at_frame` brings the result down to it:
 
-1. both are thinned to centre lines inside the hole, and the sketch's are read as the
-   smooth curves through their turning points (`sketch.curves`);
+1. both are thinned to centre lines inside the hole, the own lines first drawn as wide as
+   the sketch's strokes (`drawn_width`), and the sketch's are read as the smooth curves
+   through their turning points (`sketch.curves`);
 2. the own lines are grouped by the face's landmarks, and each part the mask is about gets
    the affine map that lays its lines on the sketch (`inpaint.part_maps`);
 3. what is left, point by point along the lines, is added (scaled by 1 − faithfulness:
@@ -33,6 +35,7 @@ from skimage.morphology import thin
 
 from sketch.curves import smooth_curves
 from sketch.lines import ridge_normals
+from sketch.photo import thicken
 
 from .frame import Frame
 from .part_maps import MIN_LINE_PIXELS, distance_inside, fit_parts, follow_weights, group_points, moved_points
@@ -73,6 +76,19 @@ class Reshape:
 def centre_lines(lines: np.ndarray, hole: np.ndarray) -> np.ndarray:
     """bool: `lines` inside `hole` thinned to 1-px centre lines."""
     return thin(lines & hole)
+
+
+def drawn_width(lines: np.ndarray) -> int:
+    """The width in pixels of the strokes of a line map (bool): twice the median distance
+    from their centre lines to their edge, less one (1 for 1-px lines). The photo's lines
+    are drawn as wide before they are thinned, so they are compared with the sketch as the
+    user's pen would draw them: a wide pen merges an eye's nested lines (lid, lash line,
+    crease) into one stroke whose centre runs between them, and stops a centre line half
+    a width short of its stroke's end."""
+    if not lines.any():
+        return 1
+    inside = cv2.distanceTransform(np.pad(lines, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
+    return max(1, int(round(2 * float(np.median(inside[thin(lines)])) - 1)))
 
 
 def points_of(lines: np.ndarray) -> np.ndarray:
@@ -192,14 +208,14 @@ def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: n
     """Register the photo's own lines to the sketch inside the hole (all maps bool, in a
     frame `scale` times finer than the engine's: the lengths above are in the engine's frame
     pixels; `landmarks` 68×2 in the maps' pixels, or None)."""
-    own_lines, sketch_lines = centre_lines(own, hole), centre_lines(sketch, hole)
+    own_lines, sketch_lines = centre_lines(thicken(own, drawn_width(sketch & hole)), hole), centre_lines(sketch, hole)
     own_points = points_of(own_lines)
     sketch_points, normals = sketch_curves(sketch_lines, scale)
     field = np.zeros(hole.shape + (2,), np.float32)
     counts = (int(sketch_lines.sum()), len(own_points))
     if min(counts) < MIN_LINE_PIXELS * scale:
         return Reshape(field, hole.copy(), 0.0, *counts)
-    if not np.array_equal(own_lines, sketch_lines):
+    if (sketch & hole & ~own).any():  # else every line drawn is one of the photo's own: nothing moves
         labels = group_points(own_points, landmarks, hole)
         xs, ys = own_points.T.astype(int)
         follow = follow_weights(hole, landmarks, scale)[ys, xs].astype(np.float64)

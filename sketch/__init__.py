@@ -14,7 +14,7 @@ _EXPORTS = {
     "gradient_soft_edges": "fallback",
     "thin_lines": "lines", "non_max_suppression": "lines",
     "photo_edges": "photo", "photo_edges_layer": "photo", "lines_to_layer": "photo", "own_strokes": "photo",
-    "own_strokes_layer": "photo", "line_width": "photo",
+    "own_strokes_layer": "photo", "line_width": "photo", "own_and_faint_strokes": "photo",
     "SketchParams": "synthesis", "HintParams": "synthesis", "synthesize_sketch": "synthesis",
     "synthesize_color_hints": "synthesis", "recolour_hole": "synthesis", "median_image": "synthesis",
     "PenParams": "pen", "pen_sketch": "pen",
