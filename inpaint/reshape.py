@@ -78,17 +78,17 @@ def centre_lines(lines: np.ndarray, hole: np.ndarray) -> np.ndarray:
     return thin(lines & hole)
 
 
-def drawn_width(lines: np.ndarray) -> int:
+def drawn_width(lines: np.ndarray, centre: np.ndarray | None = None) -> int:
     """The width in pixels of the strokes of a line map (bool): twice the median distance
     from their centre lines to their edge, less one (1 for 1-px lines). The photo's lines
     are drawn as wide before they are thinned, so they are compared with the sketch as the
     user's pen would draw them: a wide pen merges an eye's nested lines (lid, lash line,
     crease) into one stroke whose centre runs between them, and stops a centre line half
-    a width short of its stroke's end."""
+    a width short of its stroke's end. `centre`: the lines' centre lines, when already thinned."""
     if not lines.any():
         return 1
     inside = cv2.distanceTransform(np.pad(lines, 1).astype(np.uint8), cv2.DIST_L2, 5)[1:-1, 1:-1]
-    return max(1, int(round(2 * float(np.median(inside[thin(lines)])) - 1)))
+    return max(1, int(round(2 * float(np.median(inside[thin(lines) if centre is None else centre])) - 1)))
 
 
 def points_of(lines: np.ndarray) -> np.ndarray:
@@ -208,7 +208,8 @@ def register(own: np.ndarray, sketch: np.ndarray, hole: np.ndarray, landmarks: n
     """Register the photo's own lines to the sketch inside the hole (all maps bool, in a
     frame `scale` times finer than the engine's: the lengths above are in the engine's frame
     pixels; `landmarks` 68×2 in the maps' pixels, or None)."""
-    own_lines, sketch_lines = centre_lines(thicken(own, drawn_width(sketch & hole)), hole), centre_lines(sketch, hole)
+    sketch_lines = centre_lines(sketch, hole)
+    own_lines = centre_lines(thicken(own, drawn_width(sketch & hole, sketch_lines)), hole)
     own_points = points_of(own_lines)
     sketch_points, normals = sketch_curves(sketch_lines, scale)
     field = np.zeros(hole.shape + (2,), np.float32)

@@ -93,5 +93,5 @@ def test_a_wide_pen_over_nested_lines_leaves_them_where_they_are(monkeypatch):
     drawn = cv2.dilate(own, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))) > 0
     still = register(own > 0, drawn, hole, None, 0.0)
     assert np.abs(still.field).max() < 1.0 and still.matched == 1.0
-    monkeypatch.setattr(reshape, "drawn_width", lambda lines: 1)
+    monkeypatch.setattr(reshape, "drawn_width", lambda lines, centre=None: 1)
     assert np.abs(register(own > 0, drawn, hole, None, 0.0).field).max() > 2.0
